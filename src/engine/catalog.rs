@@ -1,0 +1,70 @@
+//! Reads the case's schema into the catalog the KQL compiler works from.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+
+use super::{Case, Result};
+use crate::kql::{Catalog, ColumnDef, KqlType, WatchlistDef};
+
+/// Maps a DuckDB column type name to the KQL type a query sees.
+pub fn kql_type(duck: &str) -> KqlType {
+    let t = duck.to_ascii_uppercase();
+    match t.as_str() {
+        "BOOLEAN" => KqlType::Bool,
+        "TINYINT" | "SMALLINT" | "INTEGER" | "UTINYINT" | "USMALLINT" => KqlType::Int,
+        "BIGINT" | "UINTEGER" | "UBIGINT" | "HUGEINT" => KqlType::Long,
+        "DOUBLE" | "FLOAT" | "REAL" => KqlType::Real,
+        "INTERVAL" => KqlType::TimeSpan,
+        "UUID" => KqlType::Guid,
+        "JSON" => KqlType::Dynamic,
+        _ if t.starts_with("DECIMAL") => KqlType::Decimal,
+        _ if t.starts_with("TIMESTAMP") || t == "DATE" => KqlType::DateTime,
+        _ if t.ends_with("[]") || t.starts_with("STRUCT") || t.starts_with("MAP") => {
+            KqlType::Dynamic
+        }
+        _ => KqlType::String,
+    }
+}
+
+/// Builds the catalog: every table and view, the watchlists, the clock and time window.
+pub fn build(case: &Case) -> Result<Catalog> {
+    let conn = case.conn();
+    let mut stmt = conn.prepare(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns
+         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+    )?;
+    let mut tables: BTreeMap<String, Vec<ColumnDef>> = BTreeMap::new();
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (table, name, ty) = row?;
+        tables.entry(table).or_default().push(ColumnDef {
+            name,
+            ty: kql_type(&ty),
+        });
+    }
+    let mut watchlists = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT name, table_name FROM quarry_watchlists ORDER BY name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (name, table) = row?;
+        let columns = tables.get(&table).cloned().unwrap_or_default();
+        watchlists.insert(name, WatchlistDef { table, columns });
+    }
+    let now = case
+        .clock()?
+        .unwrap_or_else(|| Utc::now().naive_utc());
+    Ok(Catalog {
+        tables,
+        watchlists,
+        now,
+        window: (now - Duration::hours(24), now),
+        externaldata_dir: case.externaldata_dir(),
+    })
+}

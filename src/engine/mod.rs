@@ -1,0 +1,152 @@
+//! The case database: one DuckDB file holding every loaded log, quarry's bookkeeping
+//! tables, the investigation clock and the network functions hunts call.
+
+mod catalog;
+pub mod ipfunc;
+mod meta;
+pub mod output;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use duckdb::{Config, Connection};
+
+pub use meta::{ClockSource, CLOCK_FORMAT};
+
+/// Everything that can go wrong while opening or querying a case.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Another process (usually another quarry) holds the case file open.
+    #[error("the case {path} is open in another process ({detail}); close it there or choose another case with --case/--db")]
+    Locked {
+        /// The case file.
+        path: PathBuf,
+        /// DuckDB's own words about the lock holder.
+        detail: String,
+    },
+    /// An error reported by DuckDB.
+    #[error("{0}")]
+    Duck(#[from] duckdb::Error),
+    /// A file-system error around the case file.
+    #[error("{context}: {source}")]
+    Io {
+        /// What quarry was doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Any other failure, already worded for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result type of the engine.
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// An open case database.
+pub struct Case {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Case {
+    /// Opens (creating if needed) the case database at `path`.
+    pub fn open(path: &Path) -> Result<Case> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+                context: format!("cannot create the folder {}", dir.display()),
+                source,
+            })?;
+        }
+        let conn = Connection::open_with_flags(path, base_config()?).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("lock") {
+                EngineError::Locked {
+                    path: path.to_path_buf(),
+                    detail: lock_detail(&text),
+                }
+            } else {
+                EngineError::Duck(e)
+            }
+        })?;
+        Self::prepare(conn, Some(path.to_path_buf()))
+    }
+
+    /// Opens a throw-away case in memory (tests and benchmarks).
+    pub fn open_in_memory() -> Result<Case> {
+        let conn = Connection::open_in_memory_with_flags(base_config()?)?;
+        Self::prepare(conn, None)
+    }
+
+    fn prepare(conn: Connection, path: Option<PathBuf>) -> Result<Case> {
+        meta::create_tables(&conn)?;
+        ipfunc::register(&conn)?;
+        Ok(Case { conn, path })
+    }
+
+    /// The DuckDB connection of this case.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The case file, or `None` for an in-memory case.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The folder where `externaldata` URLs of this case resolve: `<case>.externaldata/`.
+    pub fn externaldata_dir(&self) -> Option<PathBuf> {
+        self.path
+            .as_ref()
+            .map(|p| p.with_extension("externaldata"))
+    }
+
+    /// The investigation clock: the override if set, else the latest event time loaded.
+    pub fn clock(&self) -> Result<Option<NaiveDateTime>> {
+        Ok(meta::clock(&self.conn)?.map(|(t, _)| t))
+    }
+
+    /// The investigation clock and where it comes from.
+    pub fn clock_with_source(&self) -> Result<Option<(NaiveDateTime, ClockSource)>> {
+        meta::clock(&self.conn)
+    }
+
+    /// Pins the investigation clock (`Some`) or returns it to automatic (`None`).
+    pub fn set_clock(&self, at: Option<NaiveDateTime>) -> Result<()> {
+        meta::set_clock_override(&self.conn, at)
+    }
+
+    /// Recomputes the automatic clock from the latest `TimeGenerated` of every table.
+    pub fn refresh_auto_clock(&self) -> Result<()> {
+        meta::refresh_auto_clock(&self.conn)
+    }
+
+    /// The tables, views and watchlists of the case as the KQL compiler sees them.
+    pub fn catalog(&self) -> Result<crate::kql::Catalog> {
+        catalog::build(self)
+    }
+}
+
+/// Settings every connection starts with: nothing is ever downloaded or auto-loaded.
+fn base_config() -> Result<Config> {
+    Ok(Config::default()
+        .with("autoinstall_known_extensions", "false")?
+        .with("autoload_known_extensions", "false")?)
+}
+
+/// Picks the useful part (who holds the lock) out of DuckDB's lock error.
+fn lock_detail(text: &str) -> String {
+    match text.find("Conflicting lock") {
+        Some(i) => text[i..].trim().to_string(),
+        None => text.trim().to_string(),
+    }
+}
+
+/// Where cases live by default: `<data dir>/cases/<name>.duckdb`.
+pub fn default_case_path(name: &str) -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "quarry").ok_or_else(|| {
+        EngineError::Other("cannot find a data folder for quarry (is HOME set?)".into())
+    })?;
+    Ok(dirs.data_dir().join("cases").join(format!("{name}.duckdb")))
+}

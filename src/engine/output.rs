@@ -1,0 +1,1 @@
+//! Result rendering (lead).

@@ -1,0 +1,1 @@
+//! Log ingest (ingest helper).
