@@ -1,6 +1,63 @@
-//! Command-line interface (lead).
+//! The command line: argument definitions and one handler module per command group.
 
-/// Entry point of the binary.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod case_args;
+mod clock;
+mod query;
+mod tables;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use case_args::CaseArgs;
+
+/// quarry: hunt in network logs with Sentinel KQL, offline.
+#[derive(Debug, Parser)]
+#[command(name = "quarry", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Which case database to use.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// What to do; without a command, quarry prints this help.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every subcommand of `quarry`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run DuckDB SQL on the case.
+    Sql(query::SqlArgs),
+    /// List the case's tables and views with row counts and the sources that fed them.
+    Tables(tables::TablesArgs),
+    /// Show or set the investigation clock that now() and ago() read.
+    Clock(clock::ClockArgs),
+    /// Write a query result to a CSV, JSON or Parquet file.
+    Export(query::ExportArgs),
+}
+
+/// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", crate::sanitize::for_terminal(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    match command {
+        Command::Sql(args) => query::sql(&cli.case, &args),
+        Command::Tables(args) => tables::run(&cli.case, &args),
+        Command::Clock(args) => clock::run(&cli.case, &args),
+        Command::Export(args) => query::export(&cli.case, &args),
+    }
 }

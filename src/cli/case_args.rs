@@ -1,0 +1,38 @@
+//! `--db` / `--case`: which case database a command works on.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::engine::{default_case_path, Case};
+
+/// Options every subcommand takes to choose its case.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CaseArgs {
+    /// Path of the case database file.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "case")]
+    pub db: Option<PathBuf>,
+    /// Name of a case in quarry's data folder (default: "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub case: Option<String>,
+}
+
+impl CaseArgs {
+    /// The case file these options name.
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        let name = self.case.as_deref().unwrap_or("default");
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            anyhow::bail!("a case name is a plain name like 'incident-42', not {name:?}");
+        }
+        Ok(default_case_path(name)?)
+    }
+
+    /// Opens the case these options name.
+    pub fn open(&self) -> anyhow::Result<Case> {
+        let path = self.path()?;
+        Case::open(&path).with_context(|| format!("cannot open the case {}", path.display()))
+    }
+}

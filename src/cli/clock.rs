@@ -1,0 +1,68 @@
+//! `quarry clock`: the investigation clock that `now()` and `ago()` read.
+
+use chrono::{DateTime, NaiveDateTime};
+
+use super::CaseArgs;
+use crate::engine::{ClockSource, CLOCK_FORMAT};
+
+/// Arguments of `quarry clock`.
+#[derive(Debug, clap::Args)]
+pub struct ClockArgs {
+    /// What to do with the clock (default: show it).
+    #[command(subcommand)]
+    pub action: Option<ClockAction>,
+}
+
+/// The clock's subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ClockAction {
+    /// Print the clock and whether it is pinned or automatic.
+    Show,
+    /// Pin the clock to a UTC time, e.g. 2025-03-01T12:00:00Z.
+    Set {
+        /// The time, ISO 8601 (a Z or +00:00 suffix is optional; offsets are converted to UTC).
+        time: String,
+    },
+    /// Follow the latest event time loaded again.
+    Auto,
+}
+
+/// Parses an ISO 8601 time given on the command line into UTC.
+pub fn parse_time(text: &str) -> anyhow::Result<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.naive_utc());
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), format) {
+            return Ok(t);
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN));
+    }
+    anyhow::bail!("{text:?} is not a time; write it like 2025-03-01T12:00:00Z")
+}
+
+/// Runs `quarry clock`.
+pub fn run(case: &CaseArgs, args: &ClockArgs) -> anyhow::Result<()> {
+    let case = case.open()?;
+    match &args.action {
+        None | Some(ClockAction::Show) => {}
+        Some(ClockAction::Set { time }) => case.set_clock(Some(parse_time(time)?))?,
+        Some(ClockAction::Auto) => {
+            case.set_clock(None)?;
+            case.refresh_auto_clock()?;
+        }
+    }
+    match case.clock_with_source()? {
+        Some((t, source)) => {
+            let how = match source {
+                ClockSource::Override => "pinned (quarry clock auto follows the data again)",
+                ClockSource::Auto => "automatic: the latest event time loaded",
+            };
+            println!("{}  {how}", t.format(CLOCK_FORMAT));
+        }
+        None => println!("not set: the case holds no events yet, so now() is the wall clock"),
+    }
+    Ok(())
+}
