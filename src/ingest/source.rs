@@ -1,0 +1,163 @@
+//! One input file: its content hash, its first bytes (after gunzip and BOM) for sniffing,
+//! and a plain-text path DuckDB's readers can open.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::IngestError;
+
+/// How many decoded bytes are kept for sniffing.
+const HEAD: usize = 64 * 1024;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// An input file, hashed and sniffed.
+pub struct SourceFile {
+    /// The file as named by the user.
+    pub path: PathBuf,
+    /// sha256 of the file's bytes (as stored, compressed or not), hex.
+    pub sha256: String,
+    /// Size on disk in bytes.
+    pub size: u64,
+    /// The file is gzip-compressed.
+    pub gzip: bool,
+    /// The decoded text starts with a UTF-8 byte-order mark.
+    pub bom: bool,
+    /// The first decoded bytes, BOM removed.
+    pub head: Vec<u8>,
+    plain: Option<TempFile>,
+}
+
+impl SourceFile {
+    /// Hashes and sniffs `path`.
+    pub fn open(path: &Path) -> Result<SourceFile, IngestError> {
+        let io = |e| IngestError::io(path, e);
+        let mut file = File::open(path).map_err(io)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        let mut first = Vec::new();
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            if first.len() < 4 {
+                first.extend_from_slice(&buf[..n.min(4)]);
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        let sha256 = hex(&hasher.finalize());
+        let gzip = first.starts_with(&[0x1f, 0x8b]);
+        let mut head = Vec::with_capacity(HEAD);
+        let reader = open_decoded(path, gzip)?;
+        reader
+            .take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
+        let bom = head.starts_with(BOM);
+        if bom {
+            head.drain(..BOM.len());
+        }
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            sha256,
+            size,
+            gzip,
+            bom,
+            head,
+            plain: None,
+        })
+    }
+
+    /// The decoded text as a stream (gunzipped, BOM removed).
+    pub fn reader(&self) -> Result<Box<dyn Read>, IngestError> {
+        let mut r = open_decoded(&self.path, self.gzip)?;
+        if self.bom {
+            let mut skip = [0u8; 3];
+            r.read_exact(&mut skip)
+                .map_err(|e| IngestError::io(&self.path, e))?;
+        }
+        Ok(r)
+    }
+
+    /// A path holding the decoded text: the file itself when it is plain, else a temporary
+    /// decoded copy (deleted when this value is dropped).
+    pub fn plain_path(&mut self) -> Result<PathBuf, IngestError> {
+        if !self.gzip && !self.bom {
+            return Ok(self.path.clone());
+        }
+        if let Some(t) = &self.plain {
+            return Ok(t.0.clone());
+        }
+        let temp = TempFile::new("txt")?;
+        let mut out = std::io::BufWriter::new(
+            File::create(&temp.0).map_err(|e| IngestError::io(&temp.0, e))?,
+        );
+        let mut reader = self.reader()?;
+        std::io::copy(&mut reader, &mut out)
+            .map_err(|e| IngestError::Invalid(format!("{}: {e}", self.path.display())))?;
+        out.flush().map_err(|e| IngestError::io(&temp.0, e))?;
+        let p = temp.0.clone();
+        self.plain = Some(temp);
+        Ok(p)
+    }
+
+    /// The decoded head as text (lossy).
+    pub fn head_text(&self) -> String {
+        String::from_utf8_lossy(&self.head).into_owned()
+    }
+
+    /// The path as text for DuckDB's readers and for quarry_sources.
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read>, IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let buffered = BufReader::with_capacity(1 << 20, file);
+    Ok(if gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A temporary file removed on drop.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    /// A fresh, not yet created path in the system temp folder.
+    pub fn new(ext: &str) -> Result<TempFile, IngestError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "quarry-ingest-{}-{n}-{nanos}.{ext}",
+            std::process::id()
+        ));
+        Ok(TempFile(path))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

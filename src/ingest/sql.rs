@@ -1,0 +1,138 @@
+//! SQL text helpers: quoting, and the VARCHAR → typed conversions every loader shares.
+
+use super::mapping::mappings;
+
+/// Quotes an identifier for DuckDB.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for DuckDB.
+pub fn lit(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The broad kind of a DuckDB column type, for conversions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// VARCHAR and anything unknown: kept as text.
+    Text,
+    /// TIMESTAMP (UTC).
+    Timestamp,
+    /// BOOLEAN.
+    Bool,
+    /// Integers and floating point: TRY_CAST.
+    Number,
+    /// JSON (Kusto dynamic).
+    Json,
+}
+
+/// Classifies a DuckDB type name.
+pub fn kind_of(ty: &str) -> Kind {
+    let t = ty.to_ascii_uppercase();
+    if t.starts_with("TIMESTAMP") || t == "DATE" {
+        Kind::Timestamp
+    } else if t == "BOOLEAN" || t == "BOOL" {
+        Kind::Bool
+    } else if t == "JSON" || t.ends_with("[]") || t.starts_with("STRUCT") || t.starts_with("MAP") {
+        Kind::Json
+    } else if matches!(
+        t.as_str(),
+        "TINYINT"
+            | "SMALLINT"
+            | "INTEGER"
+            | "BIGINT"
+            | "HUGEINT"
+            | "UTINYINT"
+            | "USMALLINT"
+            | "UINTEGER"
+            | "UBIGINT"
+            | "DOUBLE"
+            | "FLOAT"
+            | "REAL"
+    ) || t.starts_with("DECIMAL")
+    {
+        Kind::Number
+    } else {
+        Kind::Text
+    }
+}
+
+/// SQL converting the VARCHAR expression `x` to type `ty`; NULL when it cannot be read.
+/// Empty and blank text is NULL for every type but VARCHAR.
+pub fn convert(x: &str, ty: &str) -> String {
+    let v = format!("nullif(trim({x}), '')");
+    match kind_of(ty) {
+        Kind::Text => x.to_string(),
+        Kind::Number => {
+            let t = ty.to_ascii_uppercase();
+            if t.contains("INT") {
+                // Whole numbers only; "12.0" is accepted, "12.5" is not.
+                format!(
+                    "coalesce(TRY_CAST({v} AS {t}), CASE WHEN TRY_CAST({v} AS DOUBLE) = \
+                     round(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({v} AS DOUBLE) AS {t}) END)"
+                )
+            } else {
+                format!("TRY_CAST({v} AS {t})")
+            }
+        }
+        Kind::Bool => format!(
+            "CASE WHEN lower({v}) IN ('true', 't', '1', 'yes', 'y') THEN true \
+             WHEN lower({v}) IN ('false', 'f', '0', 'no', 'n') THEN false END"
+        ),
+        Kind::Json => format!(
+            "CASE WHEN {v} IS NULL THEN NULL WHEN json_valid({v}) THEN CAST({v} AS JSON) \
+             ELSE CAST(to_json({x}) AS JSON) END"
+        ),
+        Kind::Timestamp => timestamp(&v),
+    }
+}
+
+/// SQL reading a timestamp from text: ISO 8601 (with `Z`), Unix seconds or milliseconds,
+/// then the layouts listed in network_session.toml (portal exports and the like).
+pub fn timestamp(v: &str) -> String {
+    let formats = mappings()
+        .map(|m| {
+            m.sessions
+                .timestamps
+                .formats
+                .iter()
+                .map(|f| lit(f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let layouts = if formats.is_empty() {
+        String::new()
+    } else {
+        format!(", try_strptime({v}, [{formats}])")
+    };
+    format!(
+        "coalesce(TRY_CAST({v} AS TIMESTAMP){layouts}, \
+         CASE WHEN regexp_full_match({v}, '[0-9]{{9,10}}(\\.[0-9]*)?') \
+              THEN make_timestamp(CAST(round(CAST({v} AS DOUBLE) * 1000000) AS BIGINT)) \
+              WHEN regexp_full_match({v}, '[0-9]{{12,13}}') \
+              THEN make_timestamp(CAST({v} AS BIGINT) * 1000) END)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(ident("id.orig_h"), "\"id.orig_h\"");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(lit("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(kind_of("TIMESTAMP"), Kind::Timestamp);
+        assert_eq!(kind_of("BIGINT"), Kind::Number);
+        assert_eq!(kind_of("VARCHAR"), Kind::Text);
+        assert_eq!(kind_of("JSON"), Kind::Json);
+        assert_eq!(kind_of("boolean"), Kind::Bool);
+    }
+}
