@@ -124,7 +124,7 @@ fn field_expr(col: &str, zeek_type: &str, h: &ZeekHeader) -> String {
         let items = format!("string_split({col}, {})", lit(&h.set_separator));
         let list = match duck_type(inner) {
             "DOUBLE" | "BIGINT" | "INTEGER" => {
-                format!("list_transform({items}, x -> TRY_CAST(x AS DOUBLE))")
+                format!("list_transform({items}, lambda x: TRY_CAST(x AS DOUBLE))")
             }
             _ => items,
         };
