@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use ingest_common::{fixture, int, load, load_into, text};
 use quarry::engine::Case;
-use quarry::ingest::{import_ti, import_watchlist, load_paths, FileStatus, IngestError, LoadOptions};
+use quarry::ingest::{
+    import_ti, import_watchlist, load_paths, FileStatus, IngestError, LoadOptions,
+};
 
 #[test]
 fn tsv_export_with_quoted_tabs_newlines_and_doubled_quotes() {
@@ -18,11 +20,19 @@ fn tsv_export_with_quoted_tabs_newlines_and_doubled_quotes() {
     assert_eq!((o.format.as_str(), o.table.as_str()), ("tsv", "DnsEvents"));
     assert_eq!(o.rows_loaded, 2);
     assert_eq!(
-        text(&case, "SELECT Message FROM DnsEvents WHERE Name = 'tab.example'").as_deref(),
+        text(
+            &case,
+            "SELECT Message FROM DnsEvents WHERE Name = 'tab.example'"
+        )
+        .as_deref(),
         Some("has\ta tab and \"quotes\"")
     );
     assert_eq!(
-        text(&case, "SELECT Message FROM DnsEvents WHERE Name = 'nl.example'").as_deref(),
+        text(
+            &case,
+            "SELECT Message FROM DnsEvents WHERE Name = 'nl.example'"
+        )
+        .as_deref(),
         Some("two\nlines")
     );
 }
@@ -45,29 +55,59 @@ fn parquet_export_loads_into_its_recognised_table() {
     let report = load(&case, &[file]);
     let o = &report.files[0];
     assert_eq!(o.status, FileStatus::Loaded, "{o:?}");
-    assert_eq!((o.format.as_str(), o.table.as_str()), ("parquet", "VMConnection"));
-    assert_eq!(int(&case, "SELECT BytesSent FROM VMConnection WHERE Computer = 'vm9'"), 42);
     assert_eq!(
-        text(&case, "SELECT CAST(TimeGenerated AS VARCHAR) FROM VMConnection").as_deref(),
+        (o.format.as_str(), o.table.as_str()),
+        ("parquet", "VMConnection")
+    );
+    assert_eq!(
+        int(
+            &case,
+            "SELECT BytesSent FROM VMConnection WHERE Computer = 'vm9'"
+        ),
+        42
+    );
+    assert_eq!(
+        text(
+            &case,
+            "SELECT CAST(TimeGenerated AS VARCHAR) FROM VMConnection"
+        )
+        .as_deref(),
         Some("2025-11-09 17:00:00")
     );
     assert_eq!(
-        text(&case, "SELECT CAST(RemoteDnsQuestions AS VARCHAR) FROM VMConnection").as_deref(),
+        text(
+            &case,
+            "SELECT CAST(RemoteDnsQuestions AS VARCHAR) FROM VMConnection"
+        )
+        .as_deref(),
         Some("[\"a\",\"b\"]")
     );
-    assert_eq!(int(&case, "SELECT count(*) FROM NetworkSessions WHERE Type = 'VMConnection'"), 1);
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM NetworkSessions WHERE Type = 'VMConnection'"
+        ),
+        1
+    );
 }
 
 #[test]
 fn unknown_columns_need_a_table_name() {
     let case = Case::open_in_memory().expect("case");
     let report = load(&case, &[fixture("single/unknown.csv")]);
-    assert!(matches!(report.files[0].status, FileStatus::Failed(_)), "{:?}", report.files[0]);
+    assert!(
+        matches!(report.files[0].status, FileStatus::Failed(_)),
+        "{:?}",
+        report.files[0]
+    );
     assert!(report.has_failures());
     let report = load_into(&case, &[fixture("single/unknown.csv")], "Inventory");
     assert_eq!(report.files[0].status, FileStatus::Loaded);
     assert_eq!(int(&case, "SELECT count(*) FROM Inventory"), 2);
-    assert_eq!(text(&case, "SELECT host FROM Inventory WHERE port = '2'").as_deref(), Some("beta"));
+    assert_eq!(
+        text(&case, "SELECT host FROM Inventory WHERE port = '2'").as_deref(),
+        Some("beta")
+    );
 }
 
 #[test]
@@ -75,9 +115,23 @@ fn unrecognised_files_fail_when_named_and_are_skipped_in_folders() {
     let case = Case::open_in_memory().expect("case");
     let named = load(&case, &[fixture("single/notes.txt")]);
     assert!(matches!(named.files[0].status, FileStatus::Failed(_)));
-    let globbed = load(&case, &[PathBuf::from(format!("{}/*.txt", fixture("single").display()))]);
-    assert!(matches!(globbed.files[0].status, FileStatus::Skipped(_)), "{:?}", globbed.files[0]);
-    let missing = load_paths(&case, &[fixture("no-such-file.log")], &LoadOptions::default());
+    let globbed = load(
+        &case,
+        &[PathBuf::from(format!(
+            "{}/*.txt",
+            fixture("single").display()
+        ))],
+    );
+    assert!(
+        matches!(globbed.files[0].status, FileStatus::Skipped(_)),
+        "{:?}",
+        globbed.files[0]
+    );
+    let missing = load_paths(
+        &case,
+        &[fixture("no-such-file.log")],
+        &LoadOptions::default(),
+    );
     assert!(matches!(missing, Err(IngestError::NotFound(_))));
 }
 
@@ -102,16 +156,29 @@ fn watchlist_and_ti_entry_points() {
     .expect("watchlist");
     assert_eq!(n, 2);
     assert_eq!(
-        text(&case, "SELECT SearchKey FROM watchlist__Monitor WHERE Name = 'SSH misuse'").as_deref(),
+        text(
+            &case,
+            "SELECT SearchKey FROM watchlist__Monitor WHERE Name = 'SSH misuse'"
+        )
+        .as_deref(),
         Some("22")
     );
     assert_eq!(
-        text(&case, "SELECT search_key FROM quarry_watchlists WHERE name = 'Monitor'").as_deref(),
+        text(
+            &case,
+            "SELECT search_key FROM quarry_watchlists WHERE name = 'Monitor'"
+        )
+        .as_deref(),
         Some("Ports")
     );
     // Re-import replaces.
-    let n = import_watchlist(&case, "Monitor", &fixture("sample/watchlists/ScannerAllowlist.csv"), None)
-        .expect("watchlist");
+    let n = import_watchlist(
+        &case,
+        "Monitor",
+        &fixture("sample/watchlists/ScannerAllowlist.csv"),
+        None,
+    )
+    .expect("watchlist");
     assert_eq!(n, 1);
     assert_eq!(int(&case, "SELECT count(*) FROM watchlist__Monitor"), 1);
     assert!(import_watchlist(&case, "bad name", &fixture("single/unknown.csv"), None).is_err());
@@ -121,7 +188,10 @@ fn watchlist_and_ti_entry_points() {
     assert_eq!((o.rows_loaded, o.rows_rejected), (4, 1));
     let o = import_ti(&case, &fixture("sample/ti/indicators.csv")).expect("ti");
     assert_eq!((o.rows_loaded, o.rows_rejected), (2, 1));
-    assert_eq!(int(&case, "SELECT count(*) FROM ThreatIntelligenceIndicator"), 6);
+    assert_eq!(
+        int(&case, "SELECT count(*) FROM ThreatIntelligenceIndicator"),
+        6
+    );
 }
 
 #[test]
@@ -135,11 +205,18 @@ fn a_failing_file_leaves_no_trace() {
     .expect("write");
     let case = Case::open_in_memory().expect("case");
     let report = load(&case, &[bad]);
-    assert!(matches!(report.files[0].status, FileStatus::Failed(_)), "{:?}", report.files[0]);
+    assert!(
+        matches!(report.files[0].status, FileStatus::Failed(_)),
+        "{:?}",
+        report.files[0]
+    );
     assert_eq!(int(&case, "SELECT count(*) FROM quarry_sources"), 0);
     assert_eq!(int(&case, "SELECT count(*) FROM quarry_rejects"), 0);
     assert_eq!(
-        int(&case, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'Event'"),
+        int(
+            &case,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'Event'"
+        ),
         0
     );
 }

@@ -17,7 +17,10 @@ fn check(file: &str, table: &str, rows: i64) -> Option<Case> {
     assert_eq!(o.rows_loaded as i64, rows, "{file}");
     assert_eq!(int(&case, &format!("SELECT count(*) FROM {table}")), rows);
     assert_eq!(
-        int(&case, &format!("SELECT count(*) FROM {table} WHERE TimeGenerated IS NULL")),
+        int(
+            &case,
+            &format!("SELECT count(*) FROM {table} WHERE TimeGenerated IS NULL")
+        ),
         0
     );
     Some(case)
@@ -25,7 +28,11 @@ fn check(file: &str, table: &str, rows: i64) -> Option<Case> {
 
 #[test]
 fn zeek_dns_tsv_gz() {
-    if let Some(case) = check("brimdata-zed-sample-data_zeek-default_dns.log.gz", "ZeekDns", 53_615) {
+    if let Some(case) = check(
+        "brimdata-zed-sample-data_zeek-default_dns.log.gz",
+        "ZeekDns",
+        53_615,
+    ) {
         assert_eq!(int(&case, "SELECT count(*) FROM DnsEvents"), 53_615);
         assert_eq!(int(&case, "SELECT count(*) FROM _Im_Dns"), 53_615);
     }
@@ -33,7 +40,11 @@ fn zeek_dns_tsv_gz() {
 
 #[test]
 fn zeek_dns_json_gz() {
-    if let Some(case) = check("brimdata-zed-sample-data_zeek-json_dns.json.gz", "ZeekDns", 53_615) {
+    if let Some(case) = check(
+        "brimdata-zed-sample-data_zeek-json_dns.json.gz",
+        "ZeekDns",
+        53_615,
+    ) {
         assert_eq!(int(&case, "SELECT count(*) FROM DnsEvents"), 53_615);
     }
 }
@@ -53,7 +64,9 @@ fn zeek_dns_tsv_and_json_agree() {
     let digest = "SELECT count(DISTINCT uid), count(DISTINCT query), sum(\"id.orig_p\"), count(*) FILTER (WHERE rcode IS NULL), sum(epoch_ms(ts) % 1000) FROM ZeekDns";
     let row = |c: &Case| -> (i64, i64, i64, i64, i64) {
         c.conn()
-            .query_row(digest, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_row(digest, [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .expect("digest")
     };
     assert_eq!(row(&a), row(&b));
@@ -61,17 +74,48 @@ fn zeek_dns_tsv_and_json_agree() {
 
 #[test]
 fn zeek_rdp_ssh_notice() {
-    check("brimdata-zed-sample-data_zeek-default_rdp.log", "ZeekRdp", 4_122);
-    check("brimdata-zed-sample-data_zeek-default_rdp.log.gz", "ZeekRdp", 4_122);
-    check("brimdata-zed-sample-data_zeek-default_ssh.log", "ZeekSsh", 22);
-    check("brimdata-zed-sample-data_zeek-default_ssh.log.gz", "ZeekSsh", 22);
+    check(
+        "brimdata-zed-sample-data_zeek-default_rdp.log",
+        "ZeekRdp",
+        4_122,
+    );
+    check(
+        "brimdata-zed-sample-data_zeek-default_rdp.log.gz",
+        "ZeekRdp",
+        4_122,
+    );
+    check(
+        "brimdata-zed-sample-data_zeek-default_ssh.log",
+        "ZeekSsh",
+        22,
+    );
+    check(
+        "brimdata-zed-sample-data_zeek-default_ssh.log.gz",
+        "ZeekSsh",
+        22,
+    );
     check("brimdata-zed-sample-data_zeek-json_ssh.json", "ZeekSsh", 22);
-    check("brimdata-zed-sample-data_zeek-json_ssh.json.gz", "ZeekSsh", 22);
-    if let Some(case) = check("brimdata-zed-sample-data_zeek-default_notice.log", "ZeekNotice", 207) {
+    check(
+        "brimdata-zed-sample-data_zeek-json_ssh.json.gz",
+        "ZeekSsh",
+        22,
+    );
+    if let Some(case) = check(
+        "brimdata-zed-sample-data_zeek-default_notice.log",
+        "ZeekNotice",
+        207,
+    ) {
         assert_eq!(
-            int(&case, "SELECT count(*) FROM ZeekNotice WHERE json_array_length(actions) = 1"),
+            int(
+                &case,
+                "SELECT count(*) FROM ZeekNotice WHERE json_array_length(actions) = 1"
+            ),
             207
         );
     }
-    check("brimdata-zed-sample-data_zeek-default_notice.log.gz", "ZeekNotice", 207);
+    check(
+        "brimdata-zed-sample-data_zeek-default_notice.log.gz",
+        "ZeekNotice",
+        207,
+    );
 }

@@ -37,7 +37,12 @@ fn views_exist_even_without_data() {
 #[test]
 fn one_row_per_session_from_every_source() {
     let case = case();
-    let by_type = |t: &str| int(&case, &format!("SELECT count(*) FROM NetworkSessions WHERE Type = '{t}'"));
+    let by_type = |t: &str| {
+        int(
+            &case,
+            &format!("SELECT count(*) FROM NetworkSessions WHERE Type = '{t}'"),
+        )
+    };
     assert_eq!(by_type("CommonSecurityLog"), 5);
     assert_eq!(by_type("ZeekConn"), 3);
     assert_eq!(by_type("AWSVPCFlow"), 3);
@@ -55,13 +60,25 @@ fn cef_sessions() {
     let allow = "Type = 'CommonSecurityLog' AND SrcPortNumber = 51000";
     assert_eq!(ns(&case, "DvcAction", allow).as_deref(), Some("Allow"));
     assert_eq!(ns(&case, "EventResult", allow).as_deref(), Some("Success"));
-    assert_eq!(ns(&case, "NetworkDirection", allow).as_deref(), Some("Outbound"));
+    assert_eq!(
+        ns(&case, "NetworkDirection", allow).as_deref(),
+        Some("Outbound")
+    );
     assert_eq!(ns(&case, "NetworkProtocol", allow).as_deref(), Some("TCP"));
     assert_eq!(ns(&case, "SrcBytes", allow).as_deref(), Some("12000"));
     assert_eq!(ns(&case, "DstBytes", allow).as_deref(), Some("56000"));
-    assert_eq!(ns(&case, "UrlHostname", allow).as_deref(), Some("www.example.com"));
-    assert_eq!(ns(&case, "EventVendor", allow).as_deref(), Some("Palo Alto Networks"));
-    assert_eq!(ns(&case, "EventSchema", allow).as_deref(), Some("NetworkSession"));
+    assert_eq!(
+        ns(&case, "UrlHostname", allow).as_deref(),
+        Some("www.example.com")
+    );
+    assert_eq!(
+        ns(&case, "EventVendor", allow).as_deref(),
+        Some("Palo Alto Networks")
+    );
+    assert_eq!(
+        ns(&case, "EventSchema", allow).as_deref(),
+        Some("NetworkSession")
+    );
     assert_eq!(ns(&case, "EventCount", allow).as_deref(), Some("1"));
     let deny = "Type = 'CommonSecurityLog' AND SrcPortNumber = 51001";
     assert_eq!(ns(&case, "DvcAction", deny).as_deref(), Some("Deny"));
@@ -70,7 +87,10 @@ fn cef_sessions() {
     assert_eq!(ns(&case, "DvcAction", drop).as_deref(), Some("Drop"));
     assert_eq!(ns(&case, "EventResult", drop).as_deref(), Some("Failure"));
     assert_eq!(ns(&case, "NetworkProtocol", drop).as_deref(), Some("TCP"));
-    assert_eq!(ns(&case, "NetworkDirection", drop).as_deref(), Some("Inbound"));
+    assert_eq!(
+        ns(&case, "NetworkDirection", drop).as_deref(),
+        Some("Inbound")
+    );
     let dns = "Type = 'CommonSecurityLog' AND DstIpAddr = '8.8.8.8'";
     assert_eq!(ns(&case, "UrlHostname", dns).as_deref(), Some("dns.google"));
     assert_eq!(ns(&case, "DvcAction", dns).as_deref(), Some("Allow"));
@@ -81,7 +101,10 @@ fn zeek_vpc_defender_vmconnection_sessions() {
     let case = case();
     let rej = "Type = 'ZeekConn' AND NetworkSessionId = 'Ca2'";
     assert_eq!(ns(&case, "EventResult", rej).as_deref(), Some("Failure"));
-    assert_eq!(ns(&case, "NetworkDirection", rej).as_deref(), Some("Inbound"));
+    assert_eq!(
+        ns(&case, "NetworkDirection", rej).as_deref(),
+        Some("Inbound")
+    );
     assert_eq!(ns(&case, "DstPortNumber", rej).as_deref(), Some("23"));
     let sf = "Type = 'ZeekConn' AND NetworkSessionId = 'Ca3'";
     assert_eq!(ns(&case, "EventResult", sf).as_deref(), Some("Success"));
@@ -98,19 +121,31 @@ fn zeek_vpc_defender_vmconnection_sessions() {
     assert_eq!(ns(&case, "DvcAction", accept).as_deref(), Some("Allow"));
     assert_eq!(ns(&case, "EventResult", accept).as_deref(), Some("Success"));
     assert_eq!(ns(&case, "SrcBytes", accept).as_deref(), Some("8400"));
-    assert_eq!(ns(&case, "NetworkDirection", accept).as_deref(), Some("Outbound"));
+    assert_eq!(
+        ns(&case, "NetworkDirection", accept).as_deref(),
+        Some("Outbound")
+    );
 
     let ok = "Type = 'DeviceNetworkEvents' AND DstPortNumber = 8443";
     assert_eq!(ns(&case, "EventResult", ok).as_deref(), Some("Success"));
     assert_eq!(ns(&case, "SrcHostname", ok).as_deref(), Some("srv01"));
-    assert_eq!(ns(&case, "UrlHostname", ok).as_deref(), Some("updates.example.com"));
+    assert_eq!(
+        ns(&case, "UrlHostname", ok).as_deref(),
+        Some("updates.example.com")
+    );
     assert_eq!(ns(&case, "NetworkProtocol", ok).as_deref(), Some("TCP"));
     let failed = "Type = 'DeviceNetworkEvents' AND DstPortNumber = 4444";
     assert_eq!(ns(&case, "EventResult", failed).as_deref(), Some("Failure"));
     let inbound = "Type = 'DeviceNetworkEvents' AND DstPortNumber = 3389";
-    assert_eq!(ns(&case, "SrcIpAddr", inbound).as_deref(), Some("203.0.113.99"));
+    assert_eq!(
+        ns(&case, "SrcIpAddr", inbound).as_deref(),
+        Some("203.0.113.99")
+    );
     assert_eq!(ns(&case, "DstHostname", inbound).as_deref(), Some("ws01"));
-    assert_eq!(ns(&case, "NetworkDirection", inbound).as_deref(), Some("Inbound"));
+    assert_eq!(
+        ns(&case, "NetworkDirection", inbound).as_deref(),
+        Some("Inbound")
+    );
 
     let out = "Type = 'VMConnection' AND DstPortNumber = 9001";
     assert_eq!(ns(&case, "SrcBytes", out).as_deref(), Some("5000"));

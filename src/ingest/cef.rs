@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
-use super::commit::{commit, Counts, Origin, Staged};
-use super::load::{reject_line, Reader};
+use super::commit::{commit, Counts, Origin, Raw, Staged};
+use super::load::{fill_raw_lines, reject_line, Reader};
 use super::mapping::{mappings, Mapping};
 use super::sink::StageSink;
 use super::IngestError;
@@ -45,7 +45,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
     let mut names: Vec<String> = vec!["TimeGenerated".into(), "Computer".into()];
     names.extend(HEADER.iter().map(|s| s.to_string()));
     names.push("AdditionalExtensions".into());
-    let mut sink = StageSink::new(r.conn, names, true)?;
+    let mut sink = StageSink::new(r.conn, names, false)?;
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let reader = r.source.reader()?;
     let mut buf = Vec::new();
@@ -125,7 +125,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
             .map(|n| (super::sql::ident(n), n.clone()))
             .collect(),
         line: "__line".into(),
-        raw: Some("__raw".into()),
+        raw: Raw::FileLines,
         constants: Vec::new(),
     };
     let origin = Origin {
@@ -133,6 +133,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
         path: &r.path_text,
     };
     let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
+    fill_raw_lines(r)?;
     Ok((mapping.table.clone(), counts, parse_rejects))
 }
 
@@ -295,13 +296,7 @@ fn syslog_prefix(prefix: &str, year: i32) -> (Option<&str>, Option<String>) {
     }
     // RFC 3164: Mmm dd hh:mm:ss HOST
     if words.len() >= 3 {
-        let stamp = format!("{} {} {} {year}", words[0], words[1], words[2]);
-        if let Ok(t) = NaiveDateTime::parse_from_str(&stamp, "%b %d %H:%M:%S %Y") {
-            let t = if t > Utc::now().naive_utc() + chrono::Duration::days(1) {
-                t.with_year(year - 1).unwrap_or(t)
-            } else {
-                t
-            };
+        if let Some(t) = bsd_time(words[0], words[1], words[2], year) {
             return (words.get(3).copied(), Some(format_ts(t)));
         }
     }
@@ -314,8 +309,37 @@ fn iso_time(s: &str) -> Option<String> {
         .map(|t| format_ts(t.naive_utc()))
 }
 
+/// `Mmm dd hh:mm:ss` of a BSD syslog header in `year` (the year before when that would
+/// be more than a day in the future).
+fn bsd_time(month: &str, day: &str, time: &str, year: i32) -> Option<NaiveDateTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(month))? as u32 + 1;
+    let d: u32 = day.parse().ok()?;
+    let mut hms = time.splitn(3, ':').map(|p| p.parse::<u32>().ok());
+    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
+    let at = |y: i32| NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(h, mi, se));
+    let t = at(year)?;
+    if t > Utc::now().naive_utc() + chrono::Duration::days(1) {
+        at(year - 1)
+    } else {
+        Some(t)
+    }
+}
+
+/// `YYYY-MM-DD hh:mm:ss.ffffff`, the text commit() reads back as a TIMESTAMP.
 fn format_ts(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.and_utc().timestamp_subsec_micros()
+    )
 }
 
 /// Normalises a CEF time value (epoch milliseconds or `MMM dd yyyy HH:mm:ss[.SSS] [zone]`).

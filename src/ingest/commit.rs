@@ -25,10 +25,20 @@ pub struct Staged {
     pub columns: Vec<(String, String)>,
     /// SQL for a row's line number in the file.
     pub line: String,
-    /// SQL for a row's raw text, or None to record the row's fields as JSON.
-    pub raw: Option<String>,
+    /// Where a rejected row's raw text comes from.
+    pub raw: Raw,
     /// Extra constant columns (e.g. the source file of TI rows).
     pub constants: Vec<(String, String)>,
+}
+
+/// The raw text recorded with a rejected row.
+pub enum Raw {
+    /// This SQL expression over the staging row (e.g. `__raw`).
+    Column(String),
+    /// The row's fields as a JSON object (for readers that do not keep lines).
+    FieldsJson,
+    /// Left NULL; the reader fills it from the file by line number (see `fill_raw_lines`).
+    FileLines,
 }
 
 /// Rows loaded and rejected by one commit.
@@ -172,7 +182,10 @@ pub fn commit(
         format!("{} AS __line", staged.line),
         format!(
             "{} AS __raw",
-            staged.raw.clone().unwrap_or_else(|| "NULL".into())
+            match &staged.raw {
+                Raw::Column(expr) => expr.clone(),
+                _ => "NULL".into(),
+            }
         ),
     ];
     // Level 1: typed columns under their target names, and the conversion failures.
@@ -216,6 +229,14 @@ pub fn commit(
         }
         if let Some((_, k)) = staged.constants.iter().find(|(c, _)| c == name) {
             options.push(convert(&lit(k), ty));
+        }
+        // Columns with no value at all stay out of the insert (they default to NULL),
+        // unless a requirement or a secondary insert reads them.
+        let needed = mapping.is_some_and(|m| {
+            !m.also.is_empty() || m.require.iter().any(|r| r.eq_ignore_ascii_case(name))
+        });
+        if options.is_empty() && !needed {
+            continue;
         }
         let expr = match options.len() {
             0 => format!("CAST(NULL AS {ty})"),
@@ -262,7 +283,9 @@ pub fn commit(
             insert_also(conn, other, select)?;
         }
     }
-    let raw_json = {
+    let raw_json = if !matches!(staged.raw, Raw::FieldsJson) {
+        "NULL".to_string()
+    } else {
         let pairs: Vec<String> = staged
             .columns
             .iter()

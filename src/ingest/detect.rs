@@ -88,7 +88,11 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
 }
 
 fn detect_json_object(text: &str, first_line: &str) -> Result<Format, String> {
-    let compact: String = text.chars().take(4096).filter(|c| !c.is_whitespace()).collect();
+    let compact: String = text
+        .chars()
+        .take(4096)
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if compact.contains("\"type\":\"bundle\"") {
         return Ok(Format::StixBundle);
     }
@@ -197,7 +201,9 @@ mod tests {
             Ok(Format::ZeekTsv)
         );
         assert_eq!(
-            detect(b"<13>Nov  9 15:46:34 fw1 CEF:0|Palo Alto Networks|PAN-OS|10|1|x|3|src=1.2.3.4\n"),
+            detect(
+                b"<13>Nov  9 15:46:34 fw1 CEF:0|Palo Alto Networks|PAN-OS|10|1|x|3|src=1.2.3.4\n"
+            ),
             Ok(Format::Cef)
         );
         assert_eq!(
@@ -212,7 +218,10 @@ mod tests {
         );
         assert!(detect(b"{\n  \"hunts\": {}\n}").is_err());
         assert_eq!(detect(b"a,b,c\n1,2,3\n"), Ok(Format::Delimited(b',')));
-        assert_eq!(detect(b"a\tb\tc\n1\t2,5\t3\n"), Ok(Format::Delimited(b'\t')));
+        assert_eq!(
+            detect(b"a\tb\tc\n1\t2,5\t3\n"),
+            Ok(Format::Delimited(b'\t'))
+        );
         assert!(detect(b"# README\n\nSome text.\n").is_err());
         assert!(detect(b"").is_err());
     }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use super::commit::{commit, Origin, Staged, STAGE};
+use super::commit::{commit, Origin, Raw, Staged, STAGE};
 use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -82,10 +82,10 @@ fn finish(
         columns: header
             .iter()
             .enumerate()
-            .map(|(i, h)| (format!("c{i}"), h.clone()))  // c{i} needs no quoting
+            .map(|(i, h)| (format!("c{i}"), h.clone())) // c{i} needs no quoting
             .collect(),
         line: line.into(),
-        raw: raw.map(str::to_string),
+        raw: raw.map_or(Raw::FieldsJson, |r| Raw::Column(r.to_string())),
         constants: r.constants.clone(),
     };
     let origin = Origin {
@@ -111,7 +111,13 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         lit(&(delim as char).to_string()),
         if crlf { "'\\r\\n'" } else { "'\\n'" }
     );
-    let structural = read_csv_stage(r, &path.display().to_string(), &options, header.len(), false)?;
+    let structural = read_csv_stage(
+        r,
+        &path.display().to_string(),
+        &options,
+        header.len(),
+        false,
+    )?;
     let counts = finish(r, &header, &table, mapping.as_deref(), "rowid + 2", None)?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
@@ -231,7 +237,10 @@ fn zeek_path_of(r: &Reader<'_>, keys: &[String]) -> Result<Option<String>, Inges
         return Ok(None);
     };
     let p: Option<String> = r.conn.query_row(
-        &format!("SELECT any_value({}) FROM temp.{STAGE}", ident(&format!("c{i}"))),
+        &format!(
+            "SELECT any_value({}) FROM temp.{STAGE}",
+            ident(&format!("c{i}"))
+        ),
         [],
         |row| row.get(0),
     )?;
@@ -243,7 +252,14 @@ fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
     let zeek = zeek_path_of(r, &keys)?;
     let header: Vec<String> = keys.clone();
     let (table, mapping) = resolve_table(r, &header, zeek.as_deref())?;
-    let counts = finish(r, &header, &table, mapping.as_deref(), "__line", Some("__raw"))?;
+    let counts = finish(
+        r,
+        &header,
+        &table,
+        mapping.as_deref(),
+        "__line",
+        Some("__raw"),
+    )?;
     Ok((table, counts, bad))
 }
 
@@ -310,7 +326,10 @@ fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
             let value = if nested {
                 format!("CAST(to_json({}) AS VARCHAR)", ident(name))
             } else if ty.starts_with("TIMESTAMP") {
-                format!("strftime(CAST({} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')", ident(name))
+                format!(
+                    "strftime(CAST({} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')",
+                    ident(name)
+                )
             } else {
                 format!("CAST({} AS VARCHAR)", ident(name))
             };
@@ -320,7 +339,11 @@ fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
     r.conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.{STAGE};
          CREATE TEMP TABLE {STAGE} AS SELECT {} FROM read_parquet({path});",
-        if cols.is_empty() { "1 AS c".to_string() } else { cols.join(", ") }
+        if cols.is_empty() {
+            "1 AS c".to_string()
+        } else {
+            cols.join(", ")
+        }
     ))?;
     r.progress.add(r.source.size);
     let counts = finish(r, &header, &table, mapping.as_deref(), "rowid + 1", None)?;

@@ -50,6 +50,40 @@ pub fn reject_line(r: &Reader<'_>, line: u64, raw: &str, reason: &str) -> Result
     Ok(())
 }
 
+/// Fills the raw text of this file's rejects recorded without it, reading those lines
+/// back from the file (for line-oriented formats whose line numbers are exact).
+pub fn fill_raw_lines(r: &Reader<'_>) -> Result<(), IngestError> {
+    let mut stmt = r.conn.prepare(
+        "SELECT DISTINCT line FROM quarry_rejects WHERE source_sha256 = ? AND raw IS NULL ORDER BY line",
+    )?;
+    let wanted: Vec<i64> = stmt
+        .query_map(params![r.source.sha256], |row| row.get(0))?
+        .collect::<duckdb::Result<_>>()?;
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut reader = std::io::BufReader::new(r.source.reader()?);
+    let mut buf = Vec::new();
+    let mut line_no = 0i64;
+    for target in wanted {
+        while line_no < target {
+            buf.clear();
+            let n = std::io::BufRead::read_until(&mut reader, b'\n', &mut buf)
+                .map_err(|e| IngestError::io(&r.source.path, e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            line_no += 1;
+        }
+        let text = String::from_utf8_lossy(&buf);
+        r.conn.execute(
+            "UPDATE quarry_rejects SET raw = ? WHERE source_sha256 = ? AND line = ? AND raw IS NULL",
+            params![text.trim_end_matches(['\n', '\r']), r.source.sha256, target],
+        )?;
+    }
+    Ok(())
+}
+
 /// Loads files, folders (recursively) and glob patterns into the case; then refreshes the
 /// investigation clock and rebuilds the NetworkSessions/_Im_* views.
 pub fn load_paths(
@@ -83,8 +117,22 @@ fn load_entry(case: &Case, entry: &Entry, table: Option<&str>, progress: &Progre
     match &entry.role {
         Role::ExternalData(rel) => copy_external(case, &entry.path, rel),
         Role::Watchlist => watchlist::load_entry(case, &entry.path),
-        Role::Ti => load_file(case, &entry.path, true, Some(ti::TABLE), progress, ti::constants(&entry.path)),
-        Role::Auto => load_file(case, &entry.path, entry.explicit, table, progress, Vec::new()),
+        Role::Ti => load_file(
+            case,
+            &entry.path,
+            true,
+            Some(ti::TABLE),
+            progress,
+            ti::constants(&entry.path),
+        ),
+        Role::Auto => load_file(
+            case,
+            &entry.path,
+            entry.explicit,
+            table,
+            progress,
+            Vec::new(),
+        ),
     }
 }
 
@@ -134,7 +182,14 @@ pub fn load_file(
     let result = in_transaction(conn, || {
         let (target, counts, parse_rejects) = read(&mut reader, format)?;
         let read = counts.loaded + counts.rejected + parse_rejects;
-        register(&reader, format.name(), &target, read, counts.loaded, read - counts.loaded)?;
+        register(
+            &reader,
+            format.name(),
+            &target,
+            read,
+            counts.loaded,
+            read - counts.loaded,
+        )?;
         Ok((target, counts, parse_rejects))
     });
     let mut outcome = FileOutcome::empty(path, FileStatus::Loaded);
@@ -209,7 +264,14 @@ pub fn register(
     loaded: u64,
     rejected: u64,
 ) -> Result<(), IngestError> {
-    register_source(r.conn, &r.source.sha256, &r.path_text, format, table, [read, loaded, rejected])
+    register_source(
+        r.conn,
+        &r.source.sha256,
+        &r.path_text,
+        format,
+        table,
+        [read, loaded, rejected],
+    )
 }
 
 /// Records (or replaces) a source row in quarry_sources.
@@ -222,7 +284,10 @@ pub fn register_source(
     rows: [u64; 3],
 ) -> Result<(), IngestError> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    conn.execute("DELETE FROM quarry_sources WHERE sha256 = ?", params![sha256])?;
+    conn.execute(
+        "DELETE FROM quarry_sources WHERE sha256 = ?",
+        params![sha256],
+    )?;
     conn.execute(
         "INSERT INTO quarry_sources (sha256, path, format, target_table, rows_read, rows_loaded,
                                      rows_rejected, loaded_at)
@@ -235,7 +300,9 @@ pub fn register_source(
             n(rows[0]),
             n(rows[1]),
             n(rows[2]),
-            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+            chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S%.6f")
+                .to_string()
         ],
     )?;
     Ok(())

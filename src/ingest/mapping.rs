@@ -25,8 +25,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("mappings/device_network_events.toml"),
     ),
     ("dns_events.toml", include_str!("mappings/dns_events.toml")),
-    ("vm_connection.toml", include_str!("mappings/vm_connection.toml")),
-    ("aws_vpc_flow.toml", include_str!("mappings/aws_vpc_flow.toml")),
+    (
+        "vm_connection.toml",
+        include_str!("mappings/vm_connection.toml"),
+    ),
+    (
+        "aws_vpc_flow.toml",
+        include_str!("mappings/aws_vpc_flow.toml"),
+    ),
     ("event.toml", include_str!("mappings/event.toml")),
     (
         "threat_intelligence_indicator.toml",
@@ -192,7 +198,10 @@ impl Mapping {
     /// A mapping for a Zeek log quarry has no file for: `TimeGenerated` from `ts`, the
     /// given typed columns, anything else as text.
     pub fn generic_zeek(table: &str, columns: Vec<(String, String)>) -> Mapping {
-        let mut spec = vec!["TimeGenerated:TIMESTAMP".to_string(), "ts:TIMESTAMP".to_string()];
+        let mut spec = vec![
+            "TimeGenerated:TIMESTAMP".to_string(),
+            "ts:TIMESTAMP".to_string(),
+        ];
         spec.extend(
             columns
                 .into_iter()
@@ -313,7 +322,10 @@ mod tests {
         let m = mappings().expect("mappings parse");
         assert!(m.for_table("CommonSecurityLog").is_some());
         assert!(m.for_zeek_path("dns").is_some());
-        assert_eq!(m.for_kind("vpcflow").map(|m| m.table.as_str()), Some("AWSVPCFlow"));
+        assert_eq!(
+            m.for_kind("vpcflow").map(|m| m.table.as_str()),
+            Some("AWSVPCFlow")
+        );
     }
 
     #[test]

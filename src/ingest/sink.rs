@@ -74,7 +74,8 @@ impl<'c> StageSink<'c> {
         raw: &str,
         values: &[Option<&str>],
     ) -> Result<(), IngestError> {
-        self.lines.append_value(i64::try_from(line).unwrap_or(i64::MAX));
+        self.lines
+            .append_value(i64::try_from(line).unwrap_or(i64::MAX));
         if self.keep_raw {
             self.raws.append_value(raw);
         } else {
@@ -116,7 +117,9 @@ impl<'c> StageSink<'c> {
         );
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .map_err(|e| IngestError::Invalid(format!("staging batch: {e}")))?;
-        let mut app = self.conn.appender_to_catalog_and_db(STAGE, "temp", "main")?;
+        let mut app = self
+            .conn
+            .appender_to_catalog_and_db(STAGE, "temp", "main")?;
         app.append_record_batch(batch)?;
         app.flush()?;
         self.rows = 0;

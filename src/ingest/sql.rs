@@ -108,11 +108,11 @@ pub fn timestamp(v: &str) -> String {
         format!(", try_strptime({v}, [{formats}])")
     };
     format!(
-        "coalesce(TRY_CAST({v} AS TIMESTAMP){layouts}, \
+        "coalesce(TRY_CAST({v} AS TIMESTAMP), \
          CASE WHEN regexp_full_match({v}, '[0-9]{{9,10}}(\\.[0-9]*)?') \
               THEN make_timestamp(CAST(round(CAST({v} AS DOUBLE) * 1000000) AS BIGINT)) \
               WHEN regexp_full_match({v}, '[0-9]{{12,13}}') \
-              THEN make_timestamp(CAST({v} AS BIGINT) * 1000) END)"
+              THEN make_timestamp(CAST({v} AS BIGINT) * 1000) END{layouts})"
     )
 }
 

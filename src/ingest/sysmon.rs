@@ -7,7 +7,7 @@ use std::io::BufReader;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
 
-use super::commit::{commit, Origin, Staged};
+use super::commit::{commit, Origin, Raw, Staged};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, WinEventSettings};
 use super::sink::StageSink;
@@ -187,7 +187,11 @@ pub fn normalise_time(t: &str) -> String {
     let t = t.trim().trim_end_matches('Z').replace('T', " ");
     match t.split_once('.') {
         Some((secs, frac)) => {
-            let digits: String = frac.chars().take_while(char::is_ascii_digit).take(6).collect();
+            let digits: String = frac
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .take(6)
+                .collect();
             format!("{secs}.{digits}")
         }
         None => t,
@@ -203,7 +207,11 @@ pub fn event_data_xml(ev: &WinEvent, time: &str, health_id: &str) -> String {
         escape(health_id)
     );
     for (k, v) in &ev.data {
-        out.push_str(&format!("<Data Name=\"{}\">{}</Data>", escape(k.as_str()), escape(v.as_str())));
+        out.push_str(&format!(
+            "<Data Name=\"{}\">{}</Data>",
+            escape(k.as_str()),
+            escape(v.as_str())
+        ));
     }
     out.push_str("</EventData></DataItem>");
     out
@@ -281,7 +289,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
     let staged = Staged {
         columns: COLUMNS.iter().map(|c| (ident(c), c.to_string())).collect(),
         line: "__line".into(),
-        raw: None,
+        raw: Raw::FieldsJson,
         constants: Vec::new(),
     };
     let origin = Origin {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::commit::{commit, Origin, Staged};
+use super::commit::{commit, Origin, Raw, Staged};
 use super::load::{load_file, reject_line, ReadResult, Reader};
 use super::mapping::mappings;
 use super::progress::Progress;
@@ -27,7 +27,14 @@ pub fn import_ti(case: &Case, file: &Path) -> Result<FileOutcome, IngestError> {
     if !file.is_file() {
         return Err(IngestError::NotFound(file.to_path_buf()));
     }
-    let outcome = load_file(case, file, true, Some(TABLE), &Progress::hidden(), constants(file));
+    let outcome = load_file(
+        case,
+        file,
+        true,
+        Some(TABLE),
+        &Progress::hidden(),
+        constants(file),
+    );
     if outcome.status == FileStatus::Loaded {
         case.refresh_auto_clock()?;
     }
@@ -112,12 +119,15 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
     let mut input = String::new();
     std::io::Read::read_to_string(&mut r.source.reader()?, &mut input)
         .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
-    let bundle: Value = serde_json::from_str(&input)
-        .map_err(|e| IngestError::Invalid(format!("{}: not a STIX bundle: {e}", r.source.display())))?;
+    let bundle: Value = serde_json::from_str(&input).map_err(|e| {
+        IngestError::Invalid(format!("{}: not a STIX bundle: {e}", r.source.display()))
+    })?;
     let objects = bundle
         .get("objects")
         .and_then(Value::as_array)
-        .ok_or_else(|| IngestError::Invalid(format!("{}: the bundle has no objects", r.source.display())))?;
+        .ok_or_else(|| {
+            IngestError::Invalid(format!("{}: the bundle has no objects", r.source.display()))
+        })?;
     let mut names: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
     names.push("FileHashType".into());
     let mut sink = StageSink::new(r.conn, names, true)?;
@@ -151,10 +161,12 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
             .and_then(|a| a.first())
             .and_then(Value::as_str)
             .map(str::to_string);
-        let tags = obj
-            .get("labels")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
+        let tags = obj.get("labels").and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
         let active = if obj.get("revoked").and_then(Value::as_bool) == Some(true) {
             "false"
         } else {
@@ -197,7 +209,7 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
     let staged = Staged {
         columns,
         line: "__line".into(),
-        raw: Some("__raw".into()),
+        raw: Raw::Column("__raw".into()),
         constants: r.constants.clone(),
     };
     let origin = Origin {

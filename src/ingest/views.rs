@@ -55,10 +55,7 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
                     let select: Vec<String> = cols
                         .iter()
                         .map(|(name, ty)| {
-                            let expr = def
-                                .select
-                                .get(name)
-                                .map(|e| sessions.expand(e));
+                            let expr = def.select.get(name).map(|e| sessions.expand(e));
                             match expr {
                                 Some(e) => format!("TRY_CAST(({e}) AS {ty}) AS {}", ident(name)),
                                 None => format!("CAST(NULL AS {ty}) AS {}", ident(name)),
@@ -89,10 +86,7 @@ fn branch(
     let select: Vec<String> = columns
         .iter()
         .map(|(name, ty)| {
-            let expr = m
-                .network_session
-                .get(name)
-                .map(|e| sessions.expand(e));
+            let expr = m.network_session.get(name).map(|e| sessions.expand(e));
             match expr {
                 Some(e) => format!("TRY_CAST(({e}) AS {ty}) AS {}", ident(name)),
                 None => format!("CAST(NULL AS {ty}) AS {}", ident(name)),

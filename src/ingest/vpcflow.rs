@@ -1,6 +1,6 @@
 //! AWS VPC flow logs (space-separated text, `-` for no value) → AWSVPCFlow via read_csv.
 
-use super::commit::{commit, Origin, Staged};
+use super::commit::{commit, Origin, Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::mappings;
@@ -42,9 +42,19 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
     let path = r.source.plain_path()?;
     let options = format!(
         "delim=' ', quote='', escape='', header={has_header}, new_line={}",
-        if head.contains("\r\n") { "'\\r\\n'" } else { "'\\n'" }
+        if head.contains("\r\n") {
+            "'\\r\\n'"
+        } else {
+            "'\\n'"
+        }
     );
-    let structural = read_csv_stage(r, &path.display().to_string(), &options, fields.len(), false)?;
+    let structural = read_csv_stage(
+        r,
+        &path.display().to_string(),
+        &options,
+        fields.len(),
+        false,
+    )?;
     let staged = Staged {
         columns: fields
             .iter()
@@ -56,7 +66,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
             })
             .collect(),
         line: format!("rowid + {}", if has_header { 2 } else { 1 }),
-        raw: None,
+        raw: Raw::FieldsJson,
         constants: Vec::new(),
     };
     let origin = Origin {

@@ -44,8 +44,8 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Entry>, IngestError> {
             });
         } else if is_glob(p) {
             let pattern = p.to_string_lossy();
-            let matches =
-                glob::glob(&pattern).map_err(|e| IngestError::Invalid(format!("{pattern}: {e}")))?;
+            let matches = glob::glob(&pattern)
+                .map_err(|e| IngestError::Invalid(format!("{pattern}: {e}")))?;
             let mut found = false;
             for m in matches.flatten() {
                 found = true;

@@ -97,11 +97,24 @@ fn load(r: &mut Reader<'_>, name: &str, key: Option<&str>, delim: u8) -> Result<
     let options = format!(
         "delim={}, quote='\"', escape='\"', header=true, new_line={}",
         lit(&(delim as char).to_string()),
-        if head.contains("\r\n") { "'\\r\\n'" } else { "'\\n'" }
+        if head.contains("\r\n") {
+            "'\\r\\n'"
+        } else {
+            "'\\n'"
+        }
     );
-    let rejected = read_csv_stage(r, &path.display().to_string(), &options, header.len(), false)?;
+    let rejected = read_csv_stage(
+        r,
+        &path.display().to_string(),
+        &options,
+        header.len(),
+        false,
+    )?;
     let table = table_name(name);
-    let mut cols: Vec<String> = header.iter().map(|h| format!("{} VARCHAR", ident(h))).collect();
+    let mut cols: Vec<String> = header
+        .iter()
+        .map(|h| format!("{} VARCHAR", ident(h)))
+        .collect();
     let mut select: Vec<String> = (0..header.len())
         .map(|i| format!("c{i} AS {}", ident(&header[i])))
         .collect();
@@ -118,11 +131,16 @@ fn load(r: &mut Reader<'_>, name: &str, key: Option<&str>, delim: u8) -> Result<
         cols = cols.join(", "),
         select = select.join(", "),
     ))?;
-    let loaded: i64 = r
-        .conn
-        .query_row(&format!("SELECT count(*) FROM {}", ident(&table)), [], |row| row.get(0))?;
+    let loaded: i64 = r.conn.query_row(
+        &format!("SELECT count(*) FROM {}", ident(&table)),
+        [],
+        |row| row.get(0),
+    )?;
     let loaded = u64::try_from(loaded).unwrap_or(0);
-    r.conn.execute("DELETE FROM quarry_watchlists WHERE name = ?", params![name])?;
+    r.conn.execute(
+        "DELETE FROM quarry_watchlists WHERE name = ?",
+        params![name],
+    )?;
     r.conn.execute(
         "INSERT INTO quarry_watchlists (name, table_name, search_key, source) VALUES (?, ?, ?, ?)",
         params![name, table, search_key, r.path_text],
@@ -180,7 +198,9 @@ pub fn load_entry(case: &Case, path: &Path) -> FileOutcome {
             outcome.rows_rejected = u64::try_from(rejected).unwrap_or(0);
             outcome.rows_read = outcome.rows_loaded + outcome.rows_rejected;
         }
-        Err(IngestError::Unrecognised { reason, .. }) => outcome.status = FileStatus::Skipped(reason),
+        Err(IngestError::Unrecognised { reason, .. }) => {
+            outcome.status = FileStatus::Skipped(reason)
+        }
         Err(e) => outcome.status = FileStatus::Failed(e.to_string()),
     }
     outcome

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{commit, Origin, Staged};
+use super::commit::{commit, Origin, Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -37,7 +37,9 @@ fn unescape(s: &str) -> String {
     let mut rest = s;
     while let Some(i) = rest.find("\\x") {
         out.push_str(&rest[..i]);
-        let hex = rest.get(i + 2..i + 4).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = rest
+            .get(i + 2..i + 4)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match hex {
             Some(b) => {
                 out.push(char::from(b));
@@ -78,7 +80,12 @@ pub fn parse_header(text: &str) -> Result<ZeekHeader, String> {
         let mut parts = line.splitn(2, h.separator.as_str());
         let key = parts.next().unwrap_or("");
         let value = parts.next().unwrap_or("");
-        let list = || value.split(h.separator.as_str()).map(str::to_string).collect();
+        let list = || {
+            value
+                .split(h.separator.as_str())
+                .map(str::to_string)
+                .collect()
+        };
         match key {
             "#set_separator" => h.set_separator = unescape(value),
             "#empty_field" => h.empty = value.to_string(),
@@ -140,7 +147,8 @@ fn field_expr(col: &str, zeek_type: &str, h: &ZeekHeader) -> String {
 /// Loads a Zeek TSV log into Zeek<Path> (and, for dns, DnsEvents).
 pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
     let head = r.source.head_text();
-    let h = parse_header(&head).map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
+    let h = parse_header(&head)
+        .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
     let all = mappings()?;
     let (table, mapping): (String, Cow<'static, Mapping>) = match all.for_zeek_path(&h.path) {
         Some(m) => (m.table.clone(), Cow::Borrowed(m)),
@@ -167,7 +175,13 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
         lit(&h.separator),
         h.header_lines
     );
-    let structural = read_csv_stage(r, &path.display().to_string(), &options, h.fields.len(), true)?;
+    let structural = read_csv_stage(
+        r,
+        &path.display().to_string(),
+        &options,
+        h.fields.len(),
+        true,
+    )?;
     let staged = Staged {
         columns: h
             .fields
@@ -177,7 +191,7 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
             .map(|(i, (f, t))| (field_expr(&format!("c{i}"), t, &h), f.clone()))
             .collect(),
         line: format!("rowid + {}", h.header_lines + 1),
-        raw: None,
+        raw: Raw::FieldsJson,
         constants: r.constants.clone(),
     };
     let origin = Origin {

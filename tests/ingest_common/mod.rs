@@ -64,7 +64,9 @@ pub fn texts(case: &Case, sql: &str) -> Vec<Option<String>> {
 
 /// The shared folder (../shared) or None with a notice, unless QUARRY_REQUIRE_SHARED=1.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
     if p.exists() {
         return Some(p);
     }
