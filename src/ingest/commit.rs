@@ -69,11 +69,14 @@ pub fn drop_stage(conn: &Connection) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// The columns (name, type) of a main-schema table, or None when it does not exist.
+/// A table's columns as (name, DuckDB type), in order.
+pub type Columns = Vec<(String, String)>;
+
+/// The real name and columns of a main-schema table, or None when it does not exist.
 pub fn table_columns(
     conn: &Connection,
     table: &str,
-) -> Result<Option<(String, Vec<(String, String)>)>, IngestError> {
+) -> Result<Option<(String, Columns)>, IngestError> {
     let mut stmt = conn.prepare(
         "SELECT table_name, column_name, data_type FROM information_schema.columns
          WHERE table_schema = 'main' AND lower(table_name) = lower(?)
@@ -104,7 +107,7 @@ pub fn ensure_table(
     table: &str,
     mapping: Option<&Mapping>,
     wanted: &[String],
-) -> Result<(String, Vec<(String, String)>), IngestError> {
+) -> Result<(String, Columns), IngestError> {
     let mut desired: Vec<(String, String)> = mapping.map(Mapping::columns).unwrap_or_default();
     for w in wanted {
         if !desired.iter().any(|(c, _)| c.eq_ignore_ascii_case(w)) {
