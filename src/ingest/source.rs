@@ -19,7 +19,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct SourceFile {
     /// The file as named by the user.
     pub path: PathBuf,
-    /// sha256 of the file's bytes (as stored, compressed or not), hex.
+    /// sha256 of the decoded content (after gunzip), hex.
     pub sha256: String,
     /// Size on disk in bytes.
     pub size: u64,
@@ -33,33 +33,32 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Hashes and sniffs `path`.
+    /// Hashes and sniffs `path`. The hash is over the decoded content, so a log and its
+    /// gzip copy count as the same source.
     pub fn open(path: &Path) -> Result<SourceFile, IngestError> {
         let io = |e| IngestError::io(path, e);
-        let mut file = File::open(path).map_err(io)?;
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        let mut magic = [0u8; 2];
+        let n = File::open(path).map_err(io)?.read(&mut magic).map_err(io)?;
+        let gzip = n == 2 && magic == [0x1f, 0x8b];
+        let mut reader = open_decoded(path, gzip)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        let mut first = Vec::new();
+        let mut head = Vec::with_capacity(HEAD);
         loop {
-            let n = file.read(&mut buf).map_err(io)?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
             if n == 0 {
                 break;
             }
-            if first.len() < 4 {
-                first.extend_from_slice(&buf[..n.min(4)]);
+            if head.len() < HEAD {
+                let take = n.min(HEAD - head.len());
+                head.extend_from_slice(&buf[..take]);
             }
             hasher.update(&buf[..n]);
-            size += n as u64;
         }
         let sha256 = hex(&hasher.finalize());
-        let gzip = first.starts_with(&[0x1f, 0x8b]);
-        let mut head = Vec::with_capacity(HEAD);
-        let reader = open_decoded(path, gzip)?;
-        reader
-            .take(HEAD as u64)
-            .read_to_end(&mut head)
-            .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
         let bom = head.starts_with(BOM);
         if bom {
             head.drain(..BOM.len());
