@@ -220,3 +220,16 @@ fn a_failing_file_leaves_no_trace() {
         0
     );
 }
+
+#[test]
+fn utf16_export_is_transcoded() {
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[fixture("single/DnsEvents-utf16.csv")]);
+    let o = &report.files[0];
+    assert_eq!(o.status, FileStatus::Loaded, "{o:?}");
+    assert_eq!(o.table, "DnsEvents");
+    assert_eq!(
+        text(&case, "SELECT Name FROM DnsEvents WHERE ClientIP = '10.1.2.9'").as_deref(),
+        Some("ünïcode.example")
+    );
+}

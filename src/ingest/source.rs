@@ -27,7 +27,9 @@ pub struct SourceFile {
     pub gzip: bool,
     /// The decoded text starts with a UTF-8 byte-order mark.
     pub bom: bool,
-    /// The first decoded bytes, BOM removed.
+    /// The text is UTF-16 (by its byte-order mark) and is transcoded to UTF-8.
+    pub utf16: Option<&'static encoding_rs::Encoding>,
+    /// The first decoded bytes as UTF-8, BOM removed.
     pub head: Vec<u8>,
     plain: Option<TempFile>,
 }
@@ -59,6 +61,17 @@ impl SourceFile {
             hasher.update(&buf[..n]);
         }
         let sha256 = hex(&hasher.finalize());
+        let utf16 = if head.starts_with(b"\xFF\xFE") {
+            Some(encoding_rs::UTF_16LE)
+        } else if head.starts_with(b"\xFE\xFF") {
+            Some(encoding_rs::UTF_16BE)
+        } else {
+            None
+        };
+        if let Some(enc) = utf16 {
+            let (text, _) = enc.decode_with_bom_removal(&head);
+            head = text.into_owned().into_bytes();
+        }
         let bom = head.starts_with(BOM);
         if bom {
             head.drain(..BOM.len());
@@ -68,7 +81,8 @@ impl SourceFile {
             sha256,
             size,
             gzip,
-            bom,
+            bom: bom && utf16.is_none(),
+            utf16,
             head,
             plain: None,
         })
@@ -77,6 +91,14 @@ impl SourceFile {
     /// The decoded text as a stream (gunzipped, BOM removed).
     pub fn reader(&self) -> Result<Box<dyn Read>, IngestError> {
         let mut r = open_decoded(&self.path, self.gzip)?;
+        if let Some(enc) = self.utf16 {
+            // UTF-16 exports are transcoded whole; they are small in practice.
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes)
+                .map_err(|e| IngestError::Invalid(format!("{}: {e}", self.path.display())))?;
+            let (text, _) = enc.decode_with_bom_removal(&bytes);
+            return Ok(Box::new(std::io::Cursor::new(text.into_owned().into_bytes())));
+        }
         if self.bom {
             let mut skip = [0u8; 3];
             r.read_exact(&mut skip)
@@ -88,7 +110,7 @@ impl SourceFile {
     /// A path holding the decoded text: the file itself when it is plain, else a temporary
     /// decoded copy (deleted when this value is dropped).
     pub fn plain_path(&mut self) -> Result<PathBuf, IngestError> {
-        if !self.gzip && !self.bom {
+        if !self.gzip && !self.bom && self.utf16.is_none() {
             return Ok(self.path.clone());
         }
         if let Some(t) = &self.plain {

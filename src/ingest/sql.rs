@@ -150,6 +150,8 @@ mod tests {
         let ts = |s: &str| eval(&case, s, "TIMESTAMP");
         assert_eq!(ts("2025-11-09T15:46:34.034Z").as_deref(), Some("2025-11-09 15:46:34.034"));
         assert_eq!(ts("2025-11-09 15:46:34").as_deref(), Some("2025-11-09 15:46:34"));
+        assert_eq!(ts("2025-11-09T15:46:34.0340000Z").as_deref(), Some("2025-11-09 15:46:34.034"));
+        assert_eq!(ts("2025-11-09T15:46:34.1234567Z").as_deref(), Some("2025-11-09 15:46:34.123456"));
         assert_eq!(ts("11/9/2025, 3:46:34.034 PM").as_deref(), Some("2025-11-09 15:46:34.034"));
         assert_eq!(ts("11/9/2025, 3:46:34 AM").as_deref(), Some("2025-11-09 03:46:34"));
         assert_eq!(ts("11/19/2025 12:05:00 AM").as_deref(), Some("2025-11-19 00:05:00"));
