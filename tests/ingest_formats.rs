@@ -229,7 +229,91 @@ fn utf16_export_is_transcoded() {
     assert_eq!(o.status, FileStatus::Loaded, "{o:?}");
     assert_eq!(o.table, "DnsEvents");
     assert_eq!(
-        text(&case, "SELECT Name FROM DnsEvents WHERE ClientIP = '10.1.2.9'").as_deref(),
+        text(
+            &case,
+            "SELECT Name FROM DnsEvents WHERE ClientIP = '10.1.2.9'"
+        )
+        .as_deref(),
         Some("ünïcode.example")
+    );
+}
+
+#[test]
+fn odd_inputs_give_outcomes_not_panics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let files = vec![
+        write("empty.log", b""),
+        write("empty-array.json", b"[]"),
+        write("zeek-header-only.log", b"#separator \\x09\n#path\tconn\n#fields\tts\tuid\n#types\ttime\tstring\n"),
+        write("cef-garbage.log", b"CEF:0|a|b|c|d|e|f|=== \\\\\\ =x y= =\nCEF:1|||||||\n"),
+        write("csv-header-only.csv", b"TimeGenerated,ClientIP,Name,QueryType\n"),
+        write("binary.bin", &[0u8, 159, 146, 150, 0, 1, 2, 3]),
+        write("ndjson-nulls.json", b"{\"TimeGenerated\":null,\"ClientIP\":null,\"Name\":\"a\",\"QueryType\":\"A\"}\n[1,2]\n"),
+        write("truncated.json.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]),
+    ];
+    let case = Case::open_in_memory().expect("case");
+    let report = load_paths(&case, &files, &LoadOptions::default()).expect("load runs");
+    assert_eq!(report.files.len(), files.len());
+    for f in &report.files {
+        assert_eq!(f.rows_read, f.rows_loaded + f.rows_rejected, "{f:?}");
+    }
+    let status = |name: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .map(|f| f.status.clone())
+            .expect("outcome")
+    };
+    assert!(matches!(status("empty.log"), FileStatus::Failed(_)));
+    assert!(matches!(status("binary.bin"), FileStatus::Failed(_)));
+    assert!(matches!(status("truncated.json.gz"), FileStatus::Failed(_)));
+    assert_eq!(status("zeek-header-only.log"), FileStatus::Loaded);
+    assert_eq!(status("csv-header-only.csv"), FileStatus::Loaded);
+    let cef = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("cef-garbage.log"))
+        .expect("cef");
+    assert_eq!((cef.rows_read, cef.status.clone()), (2, FileStatus::Loaded));
+    let nd = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("ndjson-nulls.json"))
+        .expect("nd");
+    assert_eq!((nd.rows_loaded, nd.rows_rejected), (0, 2), "{nd:?}");
+}
+
+#[test]
+fn ti_outside_a_ti_folder_is_recognised_and_keeps_its_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stix = dir.path().join("feed.json");
+    let csv = dir.path().join("export.csv");
+    std::fs::copy(fixture("sample/ti/indicators.stix.json"), &stix).expect("copy");
+    std::fs::copy(fixture("sample/ti/indicators.csv"), &csv).expect("copy");
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[stix, csv]);
+    for f in &report.files {
+        assert_eq!(f.status, FileStatus::Loaded, "{f:?}");
+        assert_eq!(f.table, "ThreatIntelligenceIndicator");
+    }
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM ThreatIntelligenceIndicator WHERE SourceFile LIKE '%feed.json'"
+        ),
+        4
+    );
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM ThreatIntelligenceIndicator WHERE SourceFile LIKE '%export.csv'"
+        ),
+        2
     );
 }

@@ -126,9 +126,15 @@ fn a_log_and_its_gzip_copy_load_once() {
         return;
     };
     let case = Case::open_in_memory().expect("case");
-    let pattern = format!("{}/brimdata-zed-sample-data_zeek-default_rdp.log*", dir.display());
+    let pattern = format!(
+        "{}/brimdata-zed-sample-data_zeek-default_rdp.log*",
+        dir.display()
+    );
     let report = load(&case, &[std::path::PathBuf::from(pattern)]);
     let statuses: Vec<&FileStatus> = report.files.iter().map(|f| &f.status).collect();
-    assert_eq!(statuses, vec![&FileStatus::Loaded, &FileStatus::AlreadyLoaded]);
+    assert_eq!(
+        statuses,
+        vec![&FileStatus::Loaded, &FileStatus::AlreadyLoaded]
+    );
     assert_eq!(int(&case, "SELECT count(*) FROM ZeekRdp"), 4_122);
 }

@@ -11,7 +11,7 @@ use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
 use super::sink::StageSink;
 use super::sql::{ident, lit};
-use super::IngestError;
+use super::{ti, IngestError};
 
 const CSV_REJECTS: &str = "quarry_csv_rejects";
 const CSV_SCANS: &str = "quarry_csv_scans";
@@ -86,7 +86,11 @@ fn finish(
             .collect(),
         line: line.into(),
         raw: raw.map_or(Raw::FieldsJson, |r| Raw::Column(r.to_string())),
-        constants: r.constants.clone(),
+        constants: if r.constants.is_empty() && table.eq_ignore_ascii_case(ti::TABLE) {
+            ti::constants(&r.source.path)
+        } else {
+            r.constants.clone()
+        },
     };
     let origin = Origin {
         sha256: &r.source.sha256,

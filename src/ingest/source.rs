@@ -97,7 +97,9 @@ impl SourceFile {
             r.read_to_end(&mut bytes)
                 .map_err(|e| IngestError::Invalid(format!("{}: {e}", self.path.display())))?;
             let (text, _) = enc.decode_with_bom_removal(&bytes);
-            return Ok(Box::new(std::io::Cursor::new(text.into_owned().into_bytes())));
+            return Ok(Box::new(std::io::Cursor::new(
+                text.into_owned().into_bytes(),
+            )));
         }
         if self.bom {
             let mut skip = [0u8; 3];

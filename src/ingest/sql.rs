@@ -148,18 +148,54 @@ mod tests {
     fn conversions() {
         let case = crate::engine::Case::open_in_memory().expect("case");
         let ts = |s: &str| eval(&case, s, "TIMESTAMP");
-        assert_eq!(ts("2025-11-09T15:46:34.034Z").as_deref(), Some("2025-11-09 15:46:34.034"));
-        assert_eq!(ts("2025-11-09 15:46:34").as_deref(), Some("2025-11-09 15:46:34"));
-        assert_eq!(ts("2025-11-09T15:46:34.0340000Z").as_deref(), Some("2025-11-09 15:46:34.034"));
-        assert_eq!(ts("2025-11-09T15:46:34.1234567Z").as_deref(), Some("2025-11-09 15:46:34.123456"));
-        assert_eq!(ts("11/9/2025, 3:46:34.034 PM").as_deref(), Some("2025-11-09 15:46:34.034"));
-        assert_eq!(ts("11/9/2025, 3:46:34 AM").as_deref(), Some("2025-11-09 03:46:34"));
-        assert_eq!(ts("11/19/2025 12:05:00 AM").as_deref(), Some("2025-11-19 00:05:00"));
-        assert_eq!(ts("Nov 9, 2025 3:46:34 PM").as_deref(), Some("2025-11-09 15:46:34"));
-        assert_eq!(ts("1762703194.034").as_deref(), Some("2025-11-09 15:46:34.034"));
-        assert_eq!(ts("1762703194034").as_deref(), Some("2025-11-09 15:46:34.034"));
-        assert_eq!(ts("2025-11-09T16:46:34+01:00").as_deref(), Some("2025-11-09 15:46:34"));
-        assert_eq!(ts("2025-11-09 10:46:34 -0500").as_deref(), Some("2025-11-09 15:46:34"));
+        assert_eq!(
+            ts("2025-11-09T15:46:34.034Z").as_deref(),
+            Some("2025-11-09 15:46:34.034")
+        );
+        assert_eq!(
+            ts("2025-11-09 15:46:34").as_deref(),
+            Some("2025-11-09 15:46:34")
+        );
+        assert_eq!(
+            ts("2025-11-09T15:46:34.0340000Z").as_deref(),
+            Some("2025-11-09 15:46:34.034")
+        );
+        assert_eq!(
+            ts("2025-11-09T15:46:34.1234567Z").as_deref(),
+            Some("2025-11-09 15:46:34.123456")
+        );
+        assert_eq!(
+            ts("11/9/2025, 3:46:34.034 PM").as_deref(),
+            Some("2025-11-09 15:46:34.034")
+        );
+        assert_eq!(
+            ts("11/9/2025, 3:46:34 AM").as_deref(),
+            Some("2025-11-09 03:46:34")
+        );
+        assert_eq!(
+            ts("11/19/2025 12:05:00 AM").as_deref(),
+            Some("2025-11-19 00:05:00")
+        );
+        assert_eq!(
+            ts("Nov 9, 2025 3:46:34 PM").as_deref(),
+            Some("2025-11-09 15:46:34")
+        );
+        assert_eq!(
+            ts("1762703194.034").as_deref(),
+            Some("2025-11-09 15:46:34.034")
+        );
+        assert_eq!(
+            ts("1762703194034").as_deref(),
+            Some("2025-11-09 15:46:34.034")
+        );
+        assert_eq!(
+            ts("2025-11-09T16:46:34+01:00").as_deref(),
+            Some("2025-11-09 15:46:34")
+        );
+        assert_eq!(
+            ts("2025-11-09 10:46:34 -0500").as_deref(),
+            Some("2025-11-09 15:46:34")
+        );
         assert_eq!(ts("yesterday"), None);
         assert_eq!(ts(""), None);
         assert_eq!(eval(&case, " 42 ", "INTEGER").as_deref(), Some("42"));

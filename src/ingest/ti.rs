@@ -210,7 +210,11 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
         columns,
         line: "__line".into(),
         raw: Raw::Column("__raw".into()),
-        constants: r.constants.clone(),
+        constants: if r.constants.is_empty() {
+            constants(&r.source.path)
+        } else {
+            r.constants.clone()
+        },
     };
     let origin = Origin {
         sha256: &r.source.sha256,
