@@ -170,3 +170,35 @@ fn asim_dns_view() {
     assert_eq!(q("DnsQueryTypeName").as_deref(), Some("A"));
     assert_eq!(int(&case, "SELECT count(*) FROM _Im_Dns"), 4);
 }
+
+#[test]
+fn cef_action_vocabulary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("actions.cef.log");
+    let cases = [
+        ("allow", Some("Allow"), Some("Success")),
+        ("Accept", Some("Allow"), Some("Success")),
+        ("close", Some("Allow"), Some("Success")),
+        ("deny", Some("Deny"), Some("Failure")),
+        ("reset-both", Some("Deny"), Some("Failure")),
+        ("block-url", Some("Deny"), Some("Failure")),
+        ("Blocked", Some("Deny"), Some("Failure")),
+        ("drop-icmp", Some("Drop"), Some("Failure")),
+        ("something-else", None, None),
+    ];
+    let lines: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (act, _, _))| {
+            format!("CEF:0|V|P|1|1|x|1|rt=1762703194000 src=10.0.0.1 dst=198.51.100.1 spt={} dpt=80 act={act}\n", 1000 + i)
+        })
+        .collect();
+    std::fs::write(&file, lines).expect("write");
+    let case = Case::open_in_memory().expect("case");
+    load(&case, &[file]);
+    for (i, (act, dvc, result)) in cases.iter().enumerate() {
+        let cond = format!("SrcPortNumber = {}", 1000 + i);
+        assert_eq!(ns(&case, "DvcAction", &cond).as_deref(), *dvc, "{act}");
+        assert_eq!(ns(&case, "EventResult", &cond).as_deref(), *result, "{act}");
+    }
+}
