@@ -317,3 +317,30 @@ fn ti_outside_a_ti_folder_is_recognised_and_keeps_its_source() {
         2
     );
 }
+
+#[test]
+fn log_analytics_api_json() {
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[fixture("single/DeviceNetworkEvents-api.json")]);
+    let o = &report.files[0];
+    assert_eq!(o.status, FileStatus::Loaded, "{o:?}");
+    assert_eq!(
+        (o.format.as_str(), o.table.as_str(), o.rows_loaded),
+        ("kusto-json", "DeviceNetworkEvents", 2)
+    );
+    assert_eq!(
+        int(
+            &case,
+            "SELECT RemotePort FROM DeviceNetworkEvents WHERE RemoteIP = '203.0.113.5'"
+        ),
+        8080
+    );
+    assert_eq!(
+        text(&case, "SELECT CAST(AdditionalFields AS VARCHAR) FROM DeviceNetworkEvents WHERE RemoteIP = '203.0.113.5'").as_deref(),
+        Some("{\"k\":\"v\"}")
+    );
+    assert_eq!(
+        text(&case, "SELECT CAST(Timestamp AS VARCHAR) FROM DeviceNetworkEvents WHERE RemoteIP = '203.0.113.6'").as_deref(),
+        Some("2025-11-09 18:01:00")
+    );
+}

@@ -19,6 +19,8 @@ pub enum Format {
     Ndjson,
     /// A STIX 2.1 bundle.
     StixBundle,
+    /// A Log Analytics / Kusto query-API result (`{"tables":[{"columns":…,"rows":…}]}`).
+    KustoTables,
     /// Delimited text with a header line (the delimiter byte).
     Delimited(u8),
 }
@@ -35,6 +37,7 @@ impl Format {
             Format::JsonArray => "json",
             Format::Ndjson => "ndjson",
             Format::StixBundle => "stix",
+            Format::KustoTables => "kusto-json",
             Format::Delimited(b'\t') => "tsv",
             Format::Delimited(_) => "csv",
         }
@@ -95,6 +98,9 @@ fn detect_json_object(text: &str, first_line: &str) -> Result<Format, String> {
         .collect();
     if compact.contains("\"type\":\"bundle\"") {
         return Ok(Format::StixBundle);
+    }
+    if compact.starts_with("{\"tables\":[") && compact.contains("\"columns\":[") {
+        return Ok(Format::KustoTables);
     }
     match serde_json::from_str::<serde_json::Value>(first_line) {
         Ok(serde_json::Value::Object(_)) => Ok(Format::Ndjson),
@@ -217,6 +223,10 @@ mod tests {
             Ok(Format::StixBundle)
         );
         assert!(detect(b"{\n  \"hunts\": {}\n}").is_err());
+        assert_eq!(
+            detect(b"{\"tables\": [{\"name\": \"PrimaryResult\", \"columns\": []}]}"),
+            Ok(Format::KustoTables)
+        );
         assert_eq!(detect(b"a,b,c\n1,2,3\n"), Ok(Format::Delimited(b',')));
         assert_eq!(
             detect(b"a\tb\tc\n1\t2,5\t3\n"),

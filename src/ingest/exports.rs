@@ -312,6 +312,71 @@ fn load_ndjson(r: &mut Reader<'_>) -> ReadResult {
     load_json_rows(r)
 }
 
+/// Loads the first table of a Log Analytics query-API result
+/// (`{"tables":[{"name":…,"columns":[{"name":…,"type":…}],"rows":[[…]]}]}`).
+pub fn load_kusto_tables(r: &mut Reader<'_>) -> ReadResult {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut r.source.reader()?, &mut input)
+        .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
+    let doc: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
+        IngestError::Invalid(format!("{}: malformed JSON: {e}", r.source.display()))
+    })?;
+    let table = doc
+        .get("tables")
+        .and_then(|t| t.get(0))
+        .ok_or_else(|| IngestError::Invalid(format!("{}: no tables", r.source.display())))?;
+    let header: Vec<String> = table
+        .get("columns")
+        .and_then(serde_json::Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = c
+                        .get("name")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("");
+                    normalise_header(name, i)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (target, mapping) = resolve_table(r, &header, None)?;
+    let names: Vec<String> = (0..header.len()).map(|i| format!("c{i}")).collect();
+    let mut sink = StageSink::new(r.conn, names, true)?;
+    let rows = table
+        .get("rows")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<Option<String>> = match row.as_array() {
+            Some(cells) => cells
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect(),
+            None => vec![None; header.len()],
+        };
+        let refs: Vec<Option<&str>> = cells.iter().map(|c| c.as_deref()).collect();
+        sink.push(i as u64 + 1, &row.to_string(), &refs)?;
+    }
+    sink.flush()?;
+    r.progress.add(r.source.size);
+    let counts = finish(
+        r,
+        &header,
+        &target,
+        mapping.as_deref(),
+        "__line",
+        Some("__raw"),
+    )?;
+    Ok((target, counts, 0))
+}
+
 fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
     let path = lit(&r.source.display());
     let mut stmt = r

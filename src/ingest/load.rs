@@ -219,6 +219,7 @@ fn read(r: &mut Reader<'_>, format: Format) -> ReadResult {
         Format::VpcFlow => vpcflow::load(r),
         Format::WinEventXml => sysmon::load(r),
         Format::StixBundle => ti::load_stix(r),
+        Format::KustoTables => exports::load_kusto_tables(r),
     }
 }
 
