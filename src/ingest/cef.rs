@@ -2,7 +2,7 @@
 //! `=` and `\` in header and extension), so this one is Rust, streaming into the stage.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
@@ -46,7 +46,8 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
     names.extend(HEADER.iter().map(|s| s.to_string()));
     names.push("AdditionalExtensions".into());
     let mut sink = StageSink::new(r.conn, names, false)?;
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    // Extension key → staging column index (None: goes to AdditionalExtensions).
+    let mut slots: HashMap<String, Option<usize>> = HashMap::new();
     let reader = r.source.reader()?;
     let mut buf = Vec::new();
     let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
@@ -77,34 +78,41 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
             }
         };
         let mut values: Vec<Option<Cow<'_, str>>> = vec![None; sink.names().len()];
-        let mut extra: Vec<String> = Vec::new();
         let mut time: Option<Cow<'_, str>> = None;
+        let mut extra = String::new();
         for (key, value) in &event.ext {
-            match column_of(mapping, key) {
-                Some(col) => {
-                    let i = match index.get(col) {
-                        Some(&i) => i,
-                        None => {
-                            let i = sink.column(col)?;
-                            index.insert(col.to_string(), i);
-                            i
-                        }
+            let slot = match slots.get(*key) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = match column_of(mapping, key) {
+                        Some(col) => Some(sink.column(col)?),
+                        None => None,
                     };
-                    if i >= values.len() {
-                        values.resize(i + 1, None);
-                    }
-                    if *key == "rt" || (*key == "start" && time.is_none()) {
-                        time = cef_time(value).map(Cow::Owned);
-                    }
-                    // StartTime/EndTime are typed: normalise; ReceiptTime keeps the text.
-                    values[i] = Some(if matches!(*key, "start" | "end") {
-                        cef_time(value).map_or_else(|| value.clone(), Cow::Owned)
-                    } else {
-                        value.clone()
-                    });
+                    slots.insert((*key).to_string(), slot);
+                    slot
                 }
-                None => extra.push(format!("{key}={value}")),
+            };
+            let Some(i) = slot else {
+                if !extra.is_empty() {
+                    extra.push(';');
+                }
+                extra.push_str(key);
+                extra.push('=');
+                extra.push_str(value);
+                continue;
+            };
+            if i >= values.len() {
+                values.resize(i + 1, None);
             }
+            if *key == "rt" || (*key == "start" && time.is_none()) {
+                time = cef_time(value).map(Cow::Owned);
+            }
+            // StartTime/EndTime are typed: normalise; ReceiptTime keeps the text.
+            values[i] = Some(if matches!(*key, "start" | "end") {
+                cef_time(value).map_or_else(|| value.clone(), Cow::Owned)
+            } else {
+                value.clone()
+            });
         }
         values[0] = time.or_else(|| event.syslog_time.clone().map(Cow::Owned));
         values[1] = event.host.map(Cow::Borrowed);
@@ -112,7 +120,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
             values[2 + k] = Some(v.clone());
         }
         if !extra.is_empty() {
-            values[2 + HEADER.len()] = Some(Cow::Owned(extra.join(";")));
+            values[2 + HEADER.len()] = Some(Cow::Owned(extra));
         }
         let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
         sink.push(line_no, line, &refs)?;
