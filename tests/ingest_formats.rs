@@ -344,3 +344,31 @@ fn log_analytics_api_json() {
         Some("2025-11-09 18:01:00")
     );
 }
+
+#[test]
+fn columns_of_unknown_tables_get_inferred_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("assets.csv");
+    std::fs::write(
+        &file,
+        "Host,Port,Score,Managed,FirstSeen,Tags,Code\nalpha,22,1.5,true,2025-11-09 10:00:00,\"[\"\"a\"\"]\",007\nbeta,,2,false,,,010\n",
+    )
+    .expect("write");
+    let case = Case::open_in_memory().expect("case");
+    load_into(&case, &[file], "Assets");
+    let ty = |c: &str| {
+        text(
+            &case,
+            &format!("SELECT data_type FROM information_schema.columns WHERE table_name = 'Assets' AND column_name = '{c}'"),
+        )
+    };
+    assert_eq!(ty("Host").as_deref(), Some("VARCHAR"));
+    assert_eq!(ty("Port").as_deref(), Some("BIGINT"));
+    assert_eq!(ty("Score").as_deref(), Some("DOUBLE"));
+    assert_eq!(ty("Managed").as_deref(), Some("BOOLEAN"));
+    assert_eq!(ty("FirstSeen").as_deref(), Some("TIMESTAMP"));
+    assert_eq!(ty("Tags").as_deref(), Some("JSON"));
+    // Leading zeros are kept: codes stay text.
+    assert_eq!(ty("Code").as_deref(), Some("VARCHAR"));
+    assert_eq!(int(&case, "SELECT sum(Port) FROM Assets"), 22);
+}

@@ -4,7 +4,7 @@
 use duckdb::{params, Connection};
 
 use super::mapping::{mappings, Mapping};
-use super::sql::{convert, ident, kind_of, lit, Kind};
+use super::sql::{convert, ident, kind_of, lit, timestamp, Kind};
 use super::IngestError;
 
 /// The staging table readers fill (TEMP, all VARCHAR).
@@ -99,24 +99,18 @@ pub fn table_columns(
     Ok(name.map(|n| (n, cols)))
 }
 
-/// Makes sure `table` exists with the mapping's columns and every column in `wanted`
-/// (added as VARCHAR, or TIMESTAMP for time columns of unknown tables). Returns the table's
-/// real name and columns.
+/// Makes sure `table` exists with the mapping's columns and every (column, type) in
+/// `wanted` that it lacks. Returns the table's real name and columns.
 pub fn ensure_table(
     conn: &Connection,
     table: &str,
     mapping: Option<&Mapping>,
-    wanted: &[String],
+    wanted: &[(String, String)],
 ) -> Result<(String, Columns), IngestError> {
-    let mut desired: Vec<(String, String)> = mapping.map(Mapping::columns).unwrap_or_default();
-    for w in wanted {
+    let mut desired: Columns = mapping.map(Mapping::columns).unwrap_or_default();
+    for (w, ty) in wanted {
         if !desired.iter().any(|(c, _)| c.eq_ignore_ascii_case(w)) {
-            let ty = if mapping.is_none() && (w == "TimeGenerated" || w == "Timestamp") {
-                "TIMESTAMP"
-            } else {
-                "VARCHAR"
-            };
-            desired.push((w.clone(), ty.to_string()));
+            desired.push((w.clone(), ty.clone()));
         }
     }
     match table_columns(conn, table)? {
@@ -148,6 +142,49 @@ pub fn ensure_table(
     }
 }
 
+/// Infers a DuckDB type for each staged text expression from its non-empty values:
+/// BIGINT, DOUBLE, BOOLEAN, TIMESTAMP or JSON when every value reads as one, else VARCHAR.
+fn infer_types(conn: &Connection, exprs: &[String]) -> Result<Vec<String>, IngestError> {
+    if exprs.is_empty() {
+        return Ok(Vec::new());
+    }
+    const CANDIDATES: [&str; 5] = ["BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "JSON"];
+    let mut aggs = Vec::new();
+    for e in exprs {
+        let v = format!("nullif(trim({e}), '')");
+        let tests = [
+            format!("regexp_full_match({v}, '-?(0|[1-9][0-9]{{0,17}})')"),
+            format!("regexp_full_match({v}, '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?')"),
+            format!("lower({v}) IN ('true', 'false')"),
+            format!(
+                "regexp_matches({v}, '[-/:]') AND {} IS NOT NULL",
+                timestamp(&v)
+            ),
+            format!("regexp_matches({v}, '^[\\[{{]') AND json_valid({v})"),
+        ];
+        for t in tests {
+            aggs.push(format!(
+                "coalesce(bool_and({t}) FILTER (WHERE {v} IS NOT NULL), false)"
+            ));
+        }
+    }
+    let sql = format!("SELECT {} FROM temp.{STAGE}", aggs.join(", "));
+    let flags: Vec<bool> = conn.query_row(&sql, [], |row| {
+        (0..aggs.len()).map(|i| row.get::<_, bool>(i)).collect()
+    })?;
+    Ok(flags
+        .chunks(CANDIDATES.len())
+        .map(|f| {
+            CANDIDATES
+                .iter()
+                .zip(f)
+                .find(|(_, ok)| **ok)
+                .map_or("VARCHAR", |(ty, _)| ty)
+                .to_string()
+        })
+        .collect())
+}
+
 /// Converts the staging table into `table` (creating or widening it as needed) and records
 /// rejects. Runs inside the caller's transaction.
 pub fn commit(
@@ -168,8 +205,39 @@ pub fn commit(
         }
         targets.push(name);
     }
-    let mut wanted = targets.clone();
-    wanted.extend(staged.constants.iter().map(|(c, _)| c.clone()));
+    // Columns neither the mapping nor the table knows get a type inferred from the data.
+    let known: Columns = table_columns(conn, table)?
+        .map(|(_, c)| c)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(mapping.map(Mapping::columns).unwrap_or_default())
+        .collect();
+    let new: Vec<usize> = (0..targets.len())
+        .filter(|&i| {
+            !known
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(&targets[i]))
+        })
+        .collect();
+    let inferred = infer_types(
+        conn,
+        &new.iter()
+            .map(|&i| staged.columns[i].0.clone())
+            .collect::<Vec<_>>(),
+    )?;
+    let mut wanted: Columns = targets
+        .iter()
+        .map(|t| (t.clone(), "VARCHAR".to_string()))
+        .collect();
+    for (&i, ty) in new.iter().zip(inferred) {
+        wanted[i].1 = ty;
+    }
+    wanted.extend(
+        staged
+            .constants
+            .iter()
+            .map(|(c, _)| (c.clone(), "VARCHAR".to_string())),
+    );
     let (table, columns) = ensure_table(conn, table, mapping, &wanted)?;
     let type_of = |name: &str| -> (String, String) {
         columns
@@ -334,7 +402,10 @@ fn insert_also(
     select: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), IngestError> {
     let all = mappings()?;
-    let wanted: Vec<String> = select.keys().cloned().collect();
+    let wanted: Columns = select
+        .keys()
+        .map(|k| (k.clone(), "VARCHAR".to_string()))
+        .collect();
     let (name, columns) = ensure_table(conn, other, all.for_table(other), &wanted)?;
     let mut cols = Vec::new();
     let mut exprs = Vec::new();
