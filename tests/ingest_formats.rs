@@ -372,3 +372,14 @@ fn columns_of_unknown_tables_get_inferred_types() {
     assert_eq!(ty("Code").as_deref(), Some("VARCHAR"));
     assert_eq!(int(&case, "SELECT sum(Port) FROM Assets"), 22);
 }
+
+#[test]
+fn file_names_with_glob_characters_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("conn[1]?.log");
+    std::fs::copy(fixture("sample/zeek/conn.log"), &file).expect("copy");
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[file]);
+    assert_eq!(report.files[0].status, FileStatus::Loaded, "{:?}", report.files[0]);
+    assert_eq!(report.files[0].rows_loaded, 3);
+}

@@ -378,7 +378,7 @@ pub fn load_kusto_tables(r: &mut Reader<'_>) -> ReadResult {
 }
 
 fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
-    let path = lit(&r.source.display());
+    let path = lit(&r.source.plain_path()?.display().to_string());
     let mut stmt = r
         .conn
         .prepare(&format!("DESCRIBE SELECT * FROM read_parquet({path})"))?;

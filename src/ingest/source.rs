@@ -112,7 +112,9 @@ impl SourceFile {
     /// A path holding the decoded text: the file itself when it is plain, else a temporary
     /// decoded copy (deleted when this value is dropped).
     pub fn plain_path(&mut self) -> Result<PathBuf, IngestError> {
-        if !self.gzip && !self.bom && self.utf16.is_none() {
+        // DuckDB's readers expand * ? [ in paths, so such names are read through a copy.
+        let globby = self.path.to_string_lossy().contains(['*', '?', '[']);
+        if !self.gzip && !self.bom && self.utf16.is_none() && !globby {
             return Ok(self.path.clone());
         }
         if let Some(t) = &self.plain {
