@@ -380,6 +380,11 @@ fn file_names_with_glob_characters_load() {
     std::fs::copy(fixture("sample/zeek/conn.log"), &file).expect("copy");
     let case = Case::open_in_memory().expect("case");
     let report = load(&case, &[file]);
-    assert_eq!(report.files[0].status, FileStatus::Loaded, "{:?}", report.files[0]);
+    assert_eq!(
+        report.files[0].status,
+        FileStatus::Loaded,
+        "{:?}",
+        report.files[0]
+    );
     assert_eq!(report.files[0].rows_loaded, 3);
 }
