@@ -11,8 +11,8 @@ use super::progress::Progress;
 use super::source::SourceFile;
 use super::walk::{expand, Entry, Role};
 use super::{
-    cef, exports, rebuild_views, sysmon, ti, vpcflow, watchlist, zeek, FileOutcome, FileStatus,
-    IngestError, LoadOptions, LoadReport,
+    cef, exports, json, rebuild_views, sysmon, ti, vpcflow, watchlist, zeek, FileOutcome,
+    FileStatus, IngestError, LoadOptions, LoadReport,
 };
 use crate::engine::Case;
 
@@ -219,7 +219,7 @@ fn read(r: &mut Reader<'_>, format: Format) -> ReadResult {
         Format::VpcFlow => vpcflow::load(r),
         Format::WinEventXml => sysmon::load(r),
         Format::StixBundle => ti::load_stix(r),
-        Format::KustoTables => exports::load_kusto_tables(r),
+        Format::KustoTables => json::load_kusto_tables(r),
     }
 }
 
