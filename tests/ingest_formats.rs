@@ -388,3 +388,30 @@ fn file_names_with_glob_characters_load() {
     );
     assert_eq!(report.files[0].rows_loaded, 3);
 }
+
+#[test]
+fn zeek_json_without_path_is_named_after_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ssh.2025-11-09.log");
+    std::fs::write(
+        &file,
+        "{\"ts\":1762703194.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":50000,\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":22,\"auth_success\":true}\n",
+    )
+    .expect("write");
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[file]);
+    assert_eq!(
+        report.files[0].status,
+        FileStatus::Loaded,
+        "{:?}",
+        report.files[0]
+    );
+    assert_eq!(report.files[0].table, "ZeekSsh");
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM ZeekSsh WHERE auth_success AND TimeGenerated IS NOT NULL"
+        ),
+        1
+    );
+}

@@ -9,6 +9,7 @@ use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
 use super::sql::lit;
+use super::zeek::file_stem_word;
 use super::{json, parquet, ti, IngestError};
 
 const CSV_REJECTS: &str = "quarry_csv_rejects";
@@ -61,6 +62,13 @@ pub fn resolve_table(
     }
     if let Some(m) = all.recognise(header) {
         return Ok((m.table.clone(), Some(Cow::Borrowed(m))));
+    }
+    // Zeek JSON logs without `_path` (Zeek's default): named after the file.
+    let has = |k: &str| header.iter().any(|h| h == k);
+    if has("ts") && has("uid") && has("id.orig_h") {
+        let table = zeek_table_name(&file_stem_word(&r.source.path));
+        let m = Mapping::generic_zeek(&table, Vec::new());
+        return Ok((table, Some(Cow::Owned(m))));
     }
     Err(IngestError::Unrecognised {
         path: r.source.path.clone(),

@@ -204,7 +204,7 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
 }
 
 /// `conn` from `conn.log`, `conn.2024-01-01.log.gz`, … (for logs without `#path`).
-fn file_stem_word(path: &std::path::Path) -> String {
+pub fn file_stem_word(path: &std::path::Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().to_string())
         .and_then(|n| n.split('.').next().map(str::to_string))
