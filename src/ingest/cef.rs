@@ -7,10 +7,15 @@ use std::io::BufRead;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
-use super::commit::{commit, Counts, Origin, Raw, Staged};
+use crossbeam_channel::Sender;
+use duckdb::arrow::record_batch::RecordBatch;
+
+use super::commit::{commit, create_stage, Counts, Origin, Raw, Staged};
 use super::load::{fill_raw_lines, reject_line, Reader};
 use super::mapping::{mappings, Mapping};
-use super::sink::StageSink;
+use super::progress::Progress;
+use super::sink::{append_batch, BatchBuilder};
+use super::source::SourceFile;
 use super::IngestError;
 
 /// The CEF header fields, in order, as CommonSecurityLog columns.
@@ -36,7 +41,16 @@ pub struct CefEvent<'a> {
     pub ext: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-/// Loads a CEF file into CommonSecurityLog.
+/// What the parser thread sends to the loading thread.
+enum Msg {
+    /// A batch of parsed rows for the staging table.
+    Batch(RecordBatch),
+    /// A line that is not CEF: (line number, text, reason).
+    Reject(u64, String, String),
+}
+
+/// Loads a CEF file into CommonSecurityLog: one thread parses lines into Arrow batches while
+/// this one appends them to the staging table.
 pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
     let all = mappings()?;
     let mapping = all
@@ -45,25 +59,80 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
     let mut names: Vec<String> = vec!["TimeGenerated".into(), "Computer".into()];
     names.extend(HEADER.iter().map(|s| s.to_string()));
     names.push("AdditionalExtensions".into());
-    let mut sink = StageSink::new(r.conn, names, false)?;
+    create_stage(r.conn, &names)?;
+    let source = &r.source;
+    let progress = r.progress;
+    let (parse_rejects, names) = std::thread::scope(|scope| {
+        let (tx, rx) = crossbeam_channel::bounded::<Msg>(4);
+        let initial = names.clone();
+        let worker = scope.spawn(move || parse_file(source, mapping, progress, initial, &tx));
+        let mut stage_names = names;
+        let mut failure = None;
+        for msg in rx.iter() {
+            let done = match msg {
+                Msg::Batch(batch) => append_batch(r.conn, batch, &mut stage_names),
+                Msg::Reject(line, raw, reason) => reject_line(r, line, &raw, &reason),
+            };
+            if let Err(e) = done {
+                failure = Some(e);
+                break;
+            }
+        }
+        drop(rx);
+        let parsed = worker
+            .join()
+            .map_err(|_| IngestError::Invalid("the CEF parser thread panicked".into()))?;
+        match failure {
+            Some(e) => Err(e),
+            None => parsed.map(|n| (n, stage_names)),
+        }
+    })?;
+    let staged = Staged {
+        columns: names
+            .iter()
+            .map(|n| (super::sql::ident(n), n.clone()))
+            .collect(),
+        line: "__line".into(),
+        raw: Raw::FileLines,
+        constants: Vec::new(),
+    };
+    let origin = Origin {
+        sha256: &r.source.sha256,
+        path: &r.path_text,
+    };
+    let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
+    fill_raw_lines(r)?;
+    Ok((mapping.table.clone(), counts, parse_rejects))
+}
+
+/// Parses every line of `source` into staging batches sent on `tx`; returns the number of
+/// lines that are not CEF (sent as rejects).
+fn parse_file(
+    source: &SourceFile,
+    mapping: &Mapping,
+    progress: &Progress,
+    names: Vec<String>,
+    tx: &Sender<Msg>,
+) -> Result<u64, IngestError> {
+    let closed = || IngestError::Invalid("the CEF loader stopped".into());
+    let mut builder = BatchBuilder::new(names, false);
     // Extension key → staging column index (None: goes to AdditionalExtensions).
     let mut slots: HashMap<String, Option<usize>> = HashMap::new();
-    let reader = r.source.reader()?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, source.reader()?);
     let mut buf = Vec::new();
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
     let mut line_no = 0u64;
-    let mut parse_rejects = 0u64;
+    let mut rejects = 0u64;
     let now_year = Utc::now().year();
     loop {
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
+            .map_err(|e| IngestError::Invalid(format!("{}: {e}", source.display())))?;
         if n == 0 {
             break;
         }
         line_no += 1;
-        r.progress.add(n as u64);
+        progress.add(n as u64);
         let text = String::from_utf8_lossy(&buf);
         let line = text.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
@@ -72,12 +141,13 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
         let event = match parse_line(line, now_year) {
             Ok(e) => e,
             Err(reason) => {
-                reject_line(r, line_no, line, &reason)?;
-                parse_rejects += 1;
+                rejects += 1;
+                tx.send(Msg::Reject(line_no, line.to_string(), reason))
+                    .map_err(|_| closed())?;
                 continue;
             }
         };
-        let mut values: Vec<Option<Cow<'_, str>>> = vec![None; sink.names().len()];
+        let mut values: Vec<Option<Cow<'_, str>>> = vec![None; builder.names().len()];
         let mut time: Option<Cow<'_, str>> = None;
         let mut extra = String::new();
         for (key, value) in &event.ext {
@@ -85,7 +155,13 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
                 Some(slot) => *slot,
                 None => {
                     let slot = match column_of(mapping, key) {
-                        Some(col) => Some(sink.column(col)?),
+                        Some(col) => {
+                            let (i, done) = builder.column(col)?;
+                            if let Some(batch) = done {
+                                tx.send(Msg::Batch(batch)).map_err(|_| closed())?;
+                            }
+                            Some(i)
+                        }
                         None => None,
                     };
                     slots.insert((*key).to_string(), slot);
@@ -123,26 +199,14 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
             values[2 + HEADER.len()] = Some(Cow::Owned(extra));
         }
         let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
-        sink.push(line_no, line, &refs)?;
+        if let Some(batch) = builder.push(line_no, line, &refs)? {
+            tx.send(Msg::Batch(batch)).map_err(|_| closed())?;
+        }
     }
-    sink.flush()?;
-    let staged = Staged {
-        columns: sink
-            .names()
-            .iter()
-            .map(|n| (super::sql::ident(n), n.clone()))
-            .collect(),
-        line: "__line".into(),
-        raw: Raw::FileLines,
-        constants: Vec::new(),
-    };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
-    fill_raw_lines(r)?;
-    Ok((mapping.table.clone(), counts, parse_rejects))
+    if let Some(batch) = builder.take()? {
+        tx.send(Msg::Batch(batch)).map_err(|_| closed())?;
+    }
+    Ok(rejects)
 }
 
 /// The CommonSecurityLog column of an extension key.
