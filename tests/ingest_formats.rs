@@ -415,3 +415,60 @@ fn zeek_json_without_path_is_named_after_the_file() {
         1
     );
 }
+
+#[test]
+fn gzip_variant_of_every_text_format_loads_the_same() {
+    use std::io::Write;
+    let files = [
+        "sample/firewall/pa.cef.log",
+        "sample/zeek/conn.log",
+        "sample/zeek/ssl.json",
+        "sample/defender/DeviceNetworkEvents.csv",
+        "sample/dns/DnsEvents.json",
+        "sample/sysmon/srv01-sysmon.xml",
+        "sample/aws/vpcflow.log",
+        "sample/azure/VMConnection.ndjson",
+        "sample/ti/indicators.stix.json",
+        "single/DnsEvents.tsv",
+        "single/DnsEvents-utf16.csv",
+        "single/DeviceNetworkEvents-api.json",
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for rel in files {
+        let plain = fixture(rel);
+        let gz = dir.path().join(format!(
+            "{}.gz",
+            plain.file_name().expect("name").to_string_lossy()
+        ));
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).expect("create"),
+            flate2::Compression::default(),
+        );
+        enc.write_all(&std::fs::read(&plain).expect("read"))
+            .expect("gzip");
+        enc.finish().expect("finish");
+        let a = Case::open_in_memory().expect("case");
+        let b = Case::open_in_memory().expect("case");
+        let pa = load(&a, &[plain]);
+        let pb = load(&b, &[gz]);
+        let (x, y) = (&pa.files[0], &pb.files[0]);
+        assert_eq!(x.status, FileStatus::Loaded, "{rel}: {x:?}");
+        assert_eq!(
+            (
+                &y.status,
+                &y.format,
+                &y.table,
+                y.rows_loaded,
+                y.rows_rejected
+            ),
+            (
+                &x.status,
+                &x.format,
+                &x.table,
+                x.rows_loaded,
+                x.rows_rejected
+            ),
+            "{rel}"
+        );
+    }
+}
