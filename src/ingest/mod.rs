@@ -2,7 +2,20 @@
 //! readers where it can (or a small Rust parser streaming through the Appender where it
 //! must), and loads it into Sentinel-named tables through the declarative mappings in
 //! `mappings/`. Every file loads in one transaction; rows that do not parse are kept in
-//! `quarry_rejects`; a file already loaded (same sha256) is skipped.
+//! `quarry_rejects`; content already loaded (same sha256 after gunzip) is skipped.
+//!
+//! | content (plain, gzip, UTF-8 BOM or UTF-16) | reader | table |
+//! |---|---|---|
+//! | portal CSV/TSV exports | read_csv | `--table`, else recognised from the header |
+//! | JSON array, NDJSON, Log Analytics API JSON | read_json_objects / DuckDB JSON | same |
+//! | Parquet | read_parquet | same |
+//! | CEF over syslog | Rust (2 threads) → Arrow appender | CommonSecurityLog |
+//! | Zeek TSV (`#fields`/`#types`) and Zeek NDJSON | read_csv / JSON | Zeek<Path> (+ DnsEvents for dns) |
+//! | Windows Event XML (Sysmon) | quick-xml → appender | Event |
+//! | AWS VPC flow logs v2 | read_csv | AWSVPCFlow |
+//! | STIX 2.1 bundles, files under `ti/` | serde_json / read_csv | ThreatIntelligenceIndicator |
+//! | CSV under `watchlists/` | read_csv | `watchlist__<name>` |
+//! | files under `externaldata/` | copied | the case's externaldata folder |
 
 mod cef;
 mod commit;
