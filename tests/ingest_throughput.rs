@@ -73,8 +73,11 @@ fn write_cef(path: &Path, n: usize) {
     }
 }
 
-fn measure(file: &Path, table: &str, n: usize) {
-    let case = Case::open_in_memory().expect("case");
+fn measure(file: &Path, table: &str, n: usize, on_disk: Option<&Path>) {
+    let case = match on_disk {
+        Some(db) => Case::open(db).expect("case"),
+        None => Case::open_in_memory().expect("case"),
+    };
     let size = std::fs::metadata(file).expect("size").len() as f64;
     let start = Instant::now();
     let report = load_paths(&case, &[file.to_path_buf()], &LoadOptions::default()).expect("load");
@@ -84,7 +87,12 @@ fn measure(file: &Path, table: &str, n: usize) {
     assert_eq!(o.table, table);
     assert_eq!(o.rows_loaded as usize, n);
     println!(
-        "{table}: {n} rows, {:.1} MB in {secs:.2} s = {:.0} rows/s, {:.1} MB/s",
+        "{table} ({}): {n} rows, {:.1} MB in {secs:.2} s = {:.0} rows/s, {:.1} MB/s",
+        if on_disk.is_some() {
+            "case on disk"
+        } else {
+            "case in memory"
+        },
         size / 1e6,
         n as f64 / secs,
         size / 1e6 / secs
@@ -98,8 +106,19 @@ fn throughput_zeek_tsv_and_cef() {
     let dir = tempfile::tempdir().expect("tempdir");
     let zeek = dir.path().join("conn.log");
     write_zeek(&zeek, n);
-    measure(&zeek, "ZeekConn", n);
     let cef = dir.path().join("fw.cef.log");
     write_cef(&cef, n);
-    measure(&cef, "CommonSecurityLog", n);
+    for (i, db) in [None, Some(dir.path().join("bench.duckdb"))]
+        .iter()
+        .enumerate()
+    {
+        let zeek_db = db
+            .as_ref()
+            .map(|d| d.with_extension(format!("zeek{i}.duckdb")));
+        let cef_db = db
+            .as_ref()
+            .map(|d| d.with_extension(format!("cef{i}.duckdb")));
+        measure(&zeek, "ZeekConn", n, zeek_db.as_deref());
+        measure(&cef, "CommonSecurityLog", n, cef_db.as_deref());
+    }
 }
