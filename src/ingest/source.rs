@@ -120,7 +120,7 @@ impl SourceFile {
         if let Some(t) = &self.plain {
             return Ok(t.0.clone());
         }
-        let temp = TempFile::new("txt")?;
+        let temp = TempFile::new("txt");
         let mut out = std::io::BufWriter::new(
             File::create(&temp.0).map_err(|e| IngestError::io(&temp.0, e))?,
         );
@@ -166,7 +166,7 @@ pub struct TempFile(pub PathBuf);
 
 impl TempFile {
     /// A fresh, not yet created path in the system temp folder.
-    pub fn new(ext: &str) -> Result<TempFile, IngestError> {
+    pub fn new(ext: &str) -> TempFile {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let nanos = std::time::SystemTime::now()
@@ -177,7 +177,7 @@ impl TempFile {
             "quarry-ingest-{}-{n}-{nanos}.{ext}",
             std::process::id()
         ));
-        Ok(TempFile(path))
+        TempFile(path)
     }
 }
 
