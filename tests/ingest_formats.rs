@@ -472,3 +472,35 @@ fn gzip_variant_of_every_text_format_loads_the_same() {
         );
     }
 }
+
+#[test]
+fn parquet_with_utc_timestamps_and_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("dns.parquet");
+    let case = Case::open_in_memory().expect("case");
+    case.conn()
+        .execute_batch(&format!(
+            "COPY (SELECT CAST('2025-11-09 15:46:34.5+00' AS TIMESTAMPTZ) AS TimeGenerated,
+                          '10.0.0.1' AS ClientIP, 'a.example' AS Name, 'A' AS QueryType,
+                          0::INTEGER AS ResultCode, 1.5::DOUBLE AS RemoteIPLatitude)
+             TO '{}' (FORMAT parquet)",
+            file.display()
+        ))
+        .expect("write parquet");
+    let report = load(&case, &[file]);
+    assert_eq!(
+        report.files[0].status,
+        FileStatus::Loaded,
+        "{:?}",
+        report.files[0]
+    );
+    assert_eq!(
+        text(
+            &case,
+            "SELECT CAST(TimeGenerated AS VARCHAR) FROM DnsEvents"
+        )
+        .as_deref(),
+        Some("2025-11-09 15:46:34.5")
+    );
+    assert_eq!(int(&case, "SELECT ResultCode FROM DnsEvents"), 0);
+}
