@@ -173,7 +173,7 @@ pub fn load_file(
     };
     let mut reader = Reader {
         conn,
-        path_text: source.display(),
+        path_text: source.absolute(),
         source,
         progress,
         table: table.map(str::to_string),

@@ -138,9 +138,17 @@ impl SourceFile {
         String::from_utf8_lossy(&self.head).into_owned()
     }
 
-    /// The path as text for DuckDB's readers and for quarry_sources.
+    /// The path as text (as given), for messages.
     pub fn display(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// The absolute path as text, recorded in quarry_sources and quarry_rejects.
+    pub fn absolute(&self) -> String {
+        std::fs::canonicalize(&self.path)
+            .unwrap_or_else(|_| self.path.clone())
+            .display()
+            .to_string()
     }
 }
 

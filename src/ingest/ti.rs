@@ -19,7 +19,8 @@ pub const TABLE: &str = "ThreatIntelligenceIndicator";
 
 /// Constant columns of TI rows from `path`.
 pub fn constants(path: &Path) -> Vec<(String, String)> {
-    vec![("SourceFile".to_string(), path.display().to_string())]
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    vec![("SourceFile".to_string(), absolute.display().to_string())]
 }
 
 /// Imports one TI file (indicator CSV or STIX 2.1 bundle) into ThreatIntelligenceIndicator.

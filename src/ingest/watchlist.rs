@@ -58,7 +58,7 @@ pub fn import_watchlist(
     let progress = Progress::hidden();
     let mut reader = Reader {
         conn: case.conn(),
-        path_text: source.display(),
+        path_text: source.absolute(),
         source,
         progress: &progress,
         table: None,
