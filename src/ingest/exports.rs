@@ -76,6 +76,7 @@ pub fn resolve_table(
     })
 }
 
+/// Commits staged export columns `c0..cN` (named by `header`) into `table`.
 pub fn finish(
     r: &Reader<'_>,
     header: &[String],

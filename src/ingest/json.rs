@@ -101,6 +101,7 @@ fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
     Ok((table, counts, bad))
 }
 
+/// Loads a JSON array of objects.
 pub fn load_json_array(r: &mut Reader<'_>) -> ReadResult {
     let path = r.source.plain_path()?;
     r.conn.execute_batch(&format!(
@@ -114,6 +115,7 @@ pub fn load_json_array(r: &mut Reader<'_>) -> ReadResult {
     load_json_rows(r)
 }
 
+/// Loads NDJSON (one object per line; blank lines are not rows).
 pub fn load_ndjson(r: &mut Reader<'_>) -> ReadResult {
     {
         let mut sink = StageSink::new(r.conn, Vec::new(), true)?;
