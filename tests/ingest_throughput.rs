@@ -54,6 +54,25 @@ fn write_zeek(path: &Path, n: usize) {
     writeln!(w, "#close\t2025-11-09-00-00-00").expect("write");
 }
 
+fn write_zeek_json(path: &Path, n: usize) {
+    let mut w = BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let states = ["SF", "S0", "REJ", "RSTO", "SF", "SF"];
+    for i in 0..n {
+        let ts = 1_762_000_000.0 + i as f64 * 0.0025;
+        writeln!(
+            w,
+            "{{\"ts\":{ts:.6},\"uid\":\"C{i:x}\",\"id.orig_h\":\"10.{}.{}.{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}.{}.{}.{}\",\"id.resp_p\":{},\"proto\":\"tcp\",\"duration\":{}.{:06},\"orig_bytes\":{},\"resp_bytes\":{},\"conn_state\":\"{}\",\"local_orig\":true,\"missed_bytes\":0,\"history\":\"ShADadFf\",\"orig_pkts\":{},\"resp_pkts\":{}}}",
+            rng.below(4), rng.below(256), rng.below(256), 1024 + rng.below(60000),
+            rng.below(223) + 1, rng.below(256), rng.below(256), rng.below(256),
+            [443, 80, 53, 22, 8080][rng.below(5) as usize],
+            rng.below(100), rng.below(1_000_000), rng.below(100_000), rng.below(10_000_000),
+            states[rng.below(6) as usize], rng.below(100), rng.below(100),
+        )
+        .expect("write");
+    }
+}
+
 fn write_cef(path: &Path, n: usize) {
     let mut w = BufWriter::new(std::fs::File::create(path).expect("create"));
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
@@ -108,6 +127,9 @@ fn throughput_zeek_tsv_and_cef() {
     write_zeek(&zeek, n);
     let cef = dir.path().join("fw.cef.log");
     write_cef(&cef, n);
+    let json = dir.path().join("conn.json");
+    write_zeek_json(&json, n);
+    measure(&json, "ZeekConn", n, None);
     for (i, db) in [None, Some(dir.path().join("bench.duckdb"))]
         .iter()
         .enumerate()

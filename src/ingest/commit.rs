@@ -157,10 +157,12 @@ fn infer_types(conn: &Connection, exprs: &[String]) -> Result<Vec<String>, Inges
             format!("regexp_full_match({v}, '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?')"),
             format!("lower({v}) IN ('true', 'false')"),
             format!(
-                "regexp_matches({v}, '[-/:]') AND {} IS NOT NULL",
+                "CASE WHEN regexp_matches({v}, '[-/:]') THEN {} IS NOT NULL ELSE false END",
                 timestamp(&v)
             ),
-            format!("regexp_matches({v}, '^[\\[{{]') AND json_valid({v})"),
+            format!(
+                "CASE WHEN regexp_matches({v}, '^[\\[{{]') THEN json_valid({v}) ELSE false END"
+            ),
         ];
         for t in tests {
             aggs.push(format!(
