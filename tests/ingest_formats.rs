@@ -504,3 +504,34 @@ fn parquet_with_utc_timestamps_and_numbers() {
     );
     assert_eq!(int(&case, "SELECT ResultCode FROM DnsEvents"), 0);
 }
+
+#[test]
+fn cef_free_text_in_lenient_numeric_keys_is_kept_not_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("odd.cef.log");
+    std::fs::write(
+        &file,
+        "CEF:0|V|P|1|1|x|1|rt=1762703194000 src=10.0.0.1 externalId=abc-42 cn1=12 cn2=lots foo=bar\n\
+         CEF:0|V|P|1|1|x|1|rt=1762703194000 src=10.0.0.2 dpt=http\n",
+    )
+    .expect("write");
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[file]);
+    let o = &report.files[0];
+    assert_eq!((o.rows_loaded, o.rows_rejected), (1, 1), "{o:?}");
+    assert_eq!(
+        text(&case, "SELECT AdditionalExtensions FROM CommonSecurityLog").as_deref(),
+        Some("foo=bar;ExternalID=abc-42;DeviceCustomNumber2=lots")
+    );
+    assert_eq!(
+        int(&case, "SELECT DeviceCustomNumber1 FROM CommonSecurityLog"),
+        12
+    );
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM CommonSecurityLog WHERE ExternalID IS NULL"
+        ),
+        1
+    );
+}

@@ -264,13 +264,23 @@ pub fn commit(
     // Level 1: typed columns under their target names, and the conversion failures.
     let mut level1 = vec!["__rid".to_string(), "__line".into(), "__raw".into()];
     let mut failures = Vec::new();
+    let mut notes = Vec::new();
     for (i, ((expr, _), target)) in staged.columns.iter().zip(&targets).enumerate() {
         let (name, ty) = type_of(target);
         let s = format!("__s{i}");
         level0.push(format!("{expr} AS {s}"));
         level1.push(s.clone());
         level1.push(format!("{} AS {}", convert(&s, &ty), ident(&name)));
-        if kind_of(&ty) != Kind::Text {
+        let lenient = mapping
+            .and_then(|m| m.lenient.as_ref())
+            .is_some_and(|l| l.columns.iter().any(|c| c.eq_ignore_ascii_case(&name)));
+        if lenient && kind_of(&ty) != Kind::Text {
+            notes.push(format!(
+                "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || {s} END",
+                ident(&name),
+                lit(&format!("{name}="))
+            ));
+        } else if kind_of(&ty) != Kind::Text {
             failures.push(format!(
                 "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || \
                  left({s}, 60) || {} END",
@@ -281,6 +291,10 @@ pub fn commit(
         }
     }
     failures.push("NULL".into());
+    notes.push("NULL".into());
+    let lenient_into = mapping
+        .and_then(|m| m.lenient.as_ref())
+        .map(|l| l.into.as_str());
 
     // Level 2: every table column, with defaults and constants filled in.
     let present: Vec<String> = targets.iter().map(|t| type_of(t).0).collect();
@@ -289,7 +303,16 @@ pub fn commit(
     let mut insert_cols = Vec::new();
     for (name, ty) in &columns {
         let mut options = Vec::new();
-        if has(name) {
+        if lenient_into.is_some_and(|c| c.eq_ignore_ascii_case(name)) {
+            let own = if has(name) {
+                ident(name)
+            } else {
+                "NULL".into()
+            };
+            options.push(format!(
+                "nullif(concat_ws(';', {own}, nullif(__notes, '')), '')"
+            ));
+        } else if has(name) {
             options.push(ident(name));
         }
         if let Some(m) = mapping {
@@ -336,10 +359,11 @@ pub fn commit(
          CREATE TEMP TABLE {CONV} AS
          SELECT * EXCLUDE (__r1), concat_ws('; ', {reasons}) AS __reason FROM (
            SELECT {l2} FROM (
-             SELECT *, concat_ws('; ', {failures}) AS __r1 FROM (
+             SELECT *, concat_ws('; ', {failures}) AS __r1, concat_ws(';', {notes}) AS __notes FROM (
                SELECT {l1} FROM (SELECT {l0} FROM temp.{STAGE}))))",
         reasons = reasons.join(", "),
         failures = failures.join(", "),
+        notes = notes.join(", "),
         l2 = level2.join(", "),
         l1 = level1.join(", "),
         l0 = level0.join(", "),

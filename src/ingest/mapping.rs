@@ -88,6 +88,19 @@ pub struct Mapping {
     /// The ASIM Dns view over this table.
     #[serde(default)]
     pub asim_dns: Option<ViewDef>,
+    /// Columns whose unreadable values are kept as text in another column, not rejected.
+    #[serde(default)]
+    pub lenient: Option<Lenient>,
+}
+
+/// Columns whose values, when they do not fit the column type, are appended as
+/// `Column=value` to a text column instead of rejecting the row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Lenient {
+    /// The text column receiving `Column=value` pairs (`;`-separated).
+    pub into: String,
+    /// The lenient columns.
+    pub columns: Vec<String>,
 }
 
 /// Constants for the Windows event reader.
@@ -224,6 +237,7 @@ impl Mapping {
             network_session: BTreeMap::new(),
             also: BTreeMap::new(),
             asim_dns: None,
+            lenient: None,
         }
     }
 }
