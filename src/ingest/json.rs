@@ -15,19 +15,13 @@ use super::IngestError;
 fn stage_json_objects(r: &Reader<'_>) -> Result<(Vec<String>, u64), IngestError> {
     let conn = r.conn;
     // Rows that are not JSON objects are rejected as they are.
-    conn.execute(
+    let bad = conn.execute(
         "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
          SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
                                           ELSE 'malformed JSON' END
          FROM temp.quarry_json
          WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
         duckdb::params![r.source.sha256, r.path_text],
-    )?;
-    let bad: i64 = conn.query_row(
-        "SELECT count(*) FROM temp.quarry_json
-         WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
-        [],
-        |row| row.get(0),
     )?;
     conn.execute_batch(
         "DELETE FROM temp.quarry_json
