@@ -107,6 +107,7 @@ fn measure(file: &Path, table: &str, n: usize, on_disk: Option<&Path>) {
     assert_eq!(o.rows_loaded as usize, n);
     println!(
         "{} → {table} ({}): {n} rows, {:.1} MB in {secs:.2} s = {:.0} rows/s, {:.1} MB/s",
+        o.format,
         if on_disk.is_some() {
             "case on disk"
         } else {
