@@ -57,7 +57,9 @@ pub fn build(case: &Case) -> Result<Catalog> {
         let columns = tables.get(&table).cloned().unwrap_or_default();
         watchlists.insert(name, WatchlistDef { table, columns });
     }
-    let now = case.clock()?.unwrap_or_else(|| Utc::now().naive_utc());
+    let now = case
+        .clock()?
+        .unwrap_or_else(|| Utc::now().naive_utc());
     Ok(Catalog {
         tables,
         watchlists,
