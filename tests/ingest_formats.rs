@@ -535,3 +535,32 @@ fn cef_free_text_in_lenient_numeric_keys_is_kept_not_rejected() {
         1
     );
 }
+
+#[test]
+fn zeek_tsv_escapes_are_decoded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("weird.log");
+    std::fs::write(
+        &file,
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tweird\n\
+         #fields\tts\tuid\tid.orig_h\tname\ttags\n#types\ttime\tstring\taddr\tstring\tset[string]\n\
+         1762703194.0\tC1\t10.0.0.1\ta\\x09b\\\\c\\x2c\ty\\x2cz,w\n",
+    )
+    .expect("write");
+    let case = Case::open_in_memory().expect("case");
+    let report = load(&case, &[file]);
+    assert_eq!(
+        report.files[0].status,
+        FileStatus::Loaded,
+        "{:?}",
+        report.files[0]
+    );
+    assert_eq!(
+        text(&case, "SELECT name FROM ZeekWeird").as_deref(),
+        Some("a\tb\\c,")
+    );
+    assert_eq!(
+        text(&case, "SELECT CAST(tags AS VARCHAR) FROM ZeekWeird").as_deref(),
+        Some("[\"y,z\",\"w\"]")
+    );
+}

@@ -133,15 +133,29 @@ fn field_expr(col: &str, zeek_type: &str, h: &ZeekHeader) -> String {
             "DOUBLE" | "BIGINT" | "INTEGER" => {
                 format!("list_transform({items}, lambda x: TRY_CAST(x AS DOUBLE))")
             }
-            _ => items,
+            _ => format!("list_transform({items}, lambda e: {})", unescape_sql("e")),
         };
         format!(
             "CASE WHEN {col} = {unset} THEN NULL WHEN {col} = {empty} THEN '[]' \
              ELSE CAST(to_json({list}) AS VARCHAR) END"
         )
     } else {
-        format!("CASE WHEN {col} = {unset} THEN NULL WHEN {col} = {empty} THEN '' ELSE {col} END")
+        format!(
+            "CASE WHEN {col} = {unset} THEN NULL WHEN {col} = {empty} THEN '' ELSE {} END",
+            unescape_sql(col)
+        )
     }
+}
+
+/// SQL decoding Zeek's escapes in a value: `\\` is a backslash, `\xHH` a character.
+fn unescape_sql(x: &str) -> String {
+    r"CASE WHEN contains(X, '\') THEN array_to_string(list_transform(
+        regexp_extract_all(X, '\\x[0-9A-Fa-f]{2}|\\\\|\\|[^\\]+'),
+        lambda t: CASE WHEN t = '\\' THEN '\'
+                       WHEN length(t) = 4 AND starts_with(t, '\x')
+                       THEN chr(CAST(('0x' || substr(t, 3, 2)) AS INTEGER))
+                       ELSE t END), '') ELSE X END"
+        .replace('X', x)
 }
 
 /// Loads a Zeek TSV log into Zeek<Path> (and, for dns, DnsEvents).
