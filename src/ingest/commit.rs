@@ -1,0 +1,454 @@
+//! The step every reader ends with: a staging table of text columns becomes typed rows in
+//! the target table; rows with a value that cannot be read go to quarry_rejects instead.
+
+use duckdb::{params, Connection};
+
+use super::mapping::{mappings, Mapping};
+use super::sql::{convert, ident, kind_of, lit, timestamp, Kind};
+use super::IngestError;
+
+/// The staging table readers fill (TEMP, all VARCHAR).
+pub const STAGE: &str = "quarry_stage";
+const CONV: &str = "quarry_conv";
+
+/// The file being loaded, as recorded in quarry_rejects.
+pub struct Origin<'a> {
+    /// sha256 of the file.
+    pub sha256: &'a str,
+    /// The file's path as text.
+    pub path: &'a str,
+}
+
+/// A filled staging table and how its columns map to the target.
+pub struct Staged {
+    /// (SQL giving the text value from the staging row, target column) pairs.
+    pub columns: Vec<(String, String)>,
+    /// SQL for a row's line number in the file.
+    pub line: String,
+    /// Where a rejected row's raw text comes from.
+    pub raw: Raw,
+    /// Extra constant columns (e.g. the source file of TI rows).
+    pub constants: Vec<(String, String)>,
+}
+
+/// The raw text recorded with a rejected row.
+pub enum Raw {
+    /// This SQL expression over the staging row (e.g. `__raw`).
+    Column(String),
+    /// The row's fields as a JSON object (for readers that do not keep lines).
+    FieldsJson,
+    /// Left NULL; the reader fills it from the file by line number (see `fill_raw_lines`).
+    FileLines,
+}
+
+/// Rows loaded and rejected by one commit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    /// Rows inserted.
+    pub loaded: u64,
+    /// Rows sent to quarry_rejects.
+    pub rejected: u64,
+}
+
+/// Drops and recreates the staging table with the given text columns (+ `__line`, `__raw`).
+pub fn create_stage(conn: &Connection, columns: &[String]) -> Result<(), IngestError> {
+    let mut cols = vec!["__line BIGINT".to_string(), "__raw VARCHAR".to_string()];
+    cols.extend(columns.iter().map(|c| format!("{} VARCHAR", ident(c))));
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{STAGE}; CREATE TEMP TABLE {STAGE} ({});",
+        cols.join(", ")
+    ))?;
+    Ok(())
+}
+
+/// Drops the staging table.
+pub fn drop_stage(conn: &Connection) -> Result<(), IngestError> {
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{STAGE}; DROP TABLE IF EXISTS temp.{CONV};"
+    ))?;
+    Ok(())
+}
+
+/// A table's columns as (name, DuckDB type), in order.
+pub type Columns = Vec<(String, String)>;
+
+/// The real name and columns of a main-schema table, or None when it does not exist.
+pub fn table_columns(
+    conn: &Connection,
+    table: &str,
+) -> Result<Option<(String, Columns)>, IngestError> {
+    let mut stmt = conn.prepare(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns
+         WHERE table_schema = 'main' AND lower(table_name) = lower(?)
+         ORDER BY ordinal_position",
+    )?;
+    let rows = stmt.query_map(params![table], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut name = None;
+    let mut cols = Vec::new();
+    for row in rows {
+        let (t, c, ty) = row?;
+        name.get_or_insert(t);
+        cols.push((c, ty));
+    }
+    Ok(name.map(|n| (n, cols)))
+}
+
+/// Makes sure `table` exists with the mapping's columns and every (column, type) in
+/// `wanted` that it lacks. Returns the table's real name and columns.
+pub fn ensure_table(
+    conn: &Connection,
+    table: &str,
+    mapping: Option<&Mapping>,
+    wanted: &[(String, String)],
+) -> Result<(String, Columns), IngestError> {
+    let mut desired: Columns = mapping.map(Mapping::columns).unwrap_or_default();
+    for (w, ty) in wanted {
+        if !desired.iter().any(|(c, _)| c.eq_ignore_ascii_case(w)) {
+            desired.push((w.clone(), ty.clone()));
+        }
+    }
+    match table_columns(conn, table)? {
+        None => {
+            let cols: Vec<String> = desired
+                .iter()
+                .map(|(c, t)| format!("{} {t}", ident(c)))
+                .collect();
+            conn.execute_batch(&format!(
+                "CREATE TABLE {} ({})",
+                ident(table),
+                cols.join(", ")
+            ))?;
+            Ok((table.to_string(), desired))
+        }
+        Some((name, mut existing)) => {
+            for (c, t) in desired {
+                if !existing.iter().any(|(e, _)| e.eq_ignore_ascii_case(&c)) {
+                    conn.execute_batch(&format!(
+                        "ALTER TABLE {} ADD COLUMN {} {t}",
+                        ident(&name),
+                        ident(&c)
+                    ))?;
+                    existing.push((c, t));
+                }
+            }
+            Ok((name, existing))
+        }
+    }
+}
+
+/// Infers a DuckDB type for each staged text expression from its non-empty values:
+/// BIGINT, DOUBLE, BOOLEAN, TIMESTAMP or JSON when every value reads as one, else VARCHAR.
+fn infer_types(conn: &Connection, exprs: &[String]) -> Result<Vec<String>, IngestError> {
+    if exprs.is_empty() {
+        return Ok(Vec::new());
+    }
+    const CANDIDATES: [&str; 5] = ["BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "JSON"];
+    let mut aggs = Vec::new();
+    for e in exprs {
+        let v = format!("nullif(trim({e}), '')");
+        let tests = [
+            format!("regexp_full_match({v}, '-?(0|[1-9][0-9]{{0,17}})')"),
+            format!("regexp_full_match({v}, '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?')"),
+            format!("lower({v}) IN ('true', 'false')"),
+            format!(
+                "CASE WHEN regexp_matches({v}, '[-/:]') THEN {} IS NOT NULL ELSE false END",
+                timestamp(&v)
+            ),
+            format!(
+                "CASE WHEN regexp_matches({v}, '^[\\[{{]') THEN json_valid({v}) ELSE false END"
+            ),
+        ];
+        for t in tests {
+            aggs.push(format!(
+                "coalesce(bool_and({t}) FILTER (WHERE {v} IS NOT NULL), false)"
+            ));
+        }
+    }
+    let sql = format!("SELECT {} FROM temp.{STAGE}", aggs.join(", "));
+    let flags: Vec<bool> = conn.query_row(&sql, [], |row| {
+        (0..aggs.len()).map(|i| row.get::<_, bool>(i)).collect()
+    })?;
+    Ok(flags
+        .chunks(CANDIDATES.len())
+        .map(|f| {
+            CANDIDATES
+                .iter()
+                .zip(f)
+                .find(|(_, ok)| **ok)
+                .map_or("VARCHAR", |(ty, _)| ty)
+                .to_string()
+        })
+        .collect())
+}
+
+/// Converts the staging table into `table` (creating or widening it as needed) and records
+/// rejects. Runs inside the caller's transaction.
+pub fn commit(
+    conn: &Connection,
+    origin: &Origin<'_>,
+    staged: &Staged,
+    table: &str,
+    mapping: Option<&Mapping>,
+) -> Result<Counts, IngestError> {
+    // Target names must be unique: a repeated header name gets a numbered twin column.
+    let mut targets: Vec<String> = Vec::new();
+    for (_, t) in &staged.columns {
+        let mut name = t.clone();
+        let mut n = 1;
+        while targets.iter().any(|x| x.eq_ignore_ascii_case(&name)) {
+            name = format!("{t}_{n}");
+            n += 1;
+        }
+        targets.push(name);
+    }
+    // Columns neither the mapping nor the table knows get a type inferred from the data.
+    let known: Columns = table_columns(conn, table)?
+        .map(|(_, c)| c)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(mapping.map(Mapping::columns).unwrap_or_default())
+        .collect();
+    let new: Vec<usize> = (0..targets.len())
+        .filter(|&i| {
+            !known
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(&targets[i]))
+        })
+        .collect();
+    let inferred = infer_types(
+        conn,
+        &new.iter()
+            .map(|&i| staged.columns[i].0.clone())
+            .collect::<Vec<_>>(),
+    )?;
+    let mut wanted: Columns = targets
+        .iter()
+        .map(|t| (t.clone(), "VARCHAR".to_string()))
+        .collect();
+    for (&i, ty) in new.iter().zip(inferred) {
+        wanted[i].1 = ty;
+    }
+    wanted.extend(
+        staged
+            .constants
+            .iter()
+            .map(|(c, _)| (c.clone(), "VARCHAR".to_string())),
+    );
+    let (table, columns) = ensure_table(conn, table, mapping, &wanted)?;
+    let type_of = |name: &str| -> (String, String) {
+        columns
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| (name.to_string(), "VARCHAR".to_string()))
+    };
+
+    // Level 0: the text value of every staged column.
+    let mut level0 = vec![
+        "rowid AS __rid".to_string(),
+        format!("{} AS __line", staged.line),
+        format!(
+            "{} AS __raw",
+            match &staged.raw {
+                Raw::Column(expr) => expr.clone(),
+                _ => "NULL".into(),
+            }
+        ),
+    ];
+    // Level 1: typed columns under their target names, and the conversion failures.
+    let mut level1 = vec!["__rid".to_string(), "__line".into(), "__raw".into()];
+    let mut failures = Vec::new();
+    let mut notes = Vec::new();
+    for (i, ((expr, _), target)) in staged.columns.iter().zip(&targets).enumerate() {
+        let (name, ty) = type_of(target);
+        let s = format!("__s{i}");
+        level0.push(format!("{expr} AS {s}"));
+        level1.push(s.clone());
+        level1.push(format!("{} AS {}", convert(&s, &ty), ident(&name)));
+        let lenient = mapping
+            .and_then(|m| m.lenient.as_ref())
+            .is_some_and(|l| l.columns.iter().any(|c| c.eq_ignore_ascii_case(&name)));
+        if lenient && kind_of(&ty) != Kind::Text {
+            notes.push(format!(
+                "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || {s} END",
+                ident(&name),
+                lit(&format!("{name}="))
+            ));
+        } else if kind_of(&ty) != Kind::Text {
+            failures.push(format!(
+                "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || \
+                 left({s}, 60) || {} END",
+                ident(&name),
+                lit(&format!("{name}: cannot read ")),
+                lit(&format!(" as {ty}"))
+            ));
+        }
+    }
+    failures.push("NULL".into());
+    notes.push("NULL".into());
+    let lenient_into = mapping
+        .and_then(|m| m.lenient.as_ref())
+        .map(|l| l.into.as_str());
+
+    // Level 2: every table column, with defaults and constants filled in.
+    let present: Vec<String> = targets.iter().map(|t| type_of(t).0).collect();
+    let has = |c: &str| present.iter().any(|p| p.eq_ignore_ascii_case(c));
+    let mut level2 = vec!["__rid".to_string(), "__line".into(), "__raw".into()];
+    let mut insert_cols = Vec::new();
+    for (name, ty) in &columns {
+        let mut options = Vec::new();
+        if lenient_into.is_some_and(|c| c.eq_ignore_ascii_case(name)) {
+            let own = if has(name) {
+                ident(name)
+            } else {
+                "NULL".into()
+            };
+            options.push(format!(
+                "nullif(concat_ws(';', {own}, nullif(__notes, '')), '')"
+            ));
+        } else if has(name) {
+            options.push(ident(name));
+        }
+        if let Some(m) = mapping {
+            if let Some(defs) = m.defaults.get(name) {
+                options.extend(defs.iter().filter(|d| has(d)).map(|d| ident(d)));
+            }
+            if let Some(k) = m.constants.get(name) {
+                options.push(convert(&lit(k), ty));
+            }
+        }
+        if let Some((_, k)) = staged.constants.iter().find(|(c, _)| c == name) {
+            options.push(convert(&lit(k), ty));
+        }
+        // Columns with no value at all stay out of the insert (they default to NULL),
+        // unless a requirement or a secondary insert reads them.
+        let needed = mapping.is_some_and(|m| {
+            !m.also.is_empty() || m.require.iter().any(|r| r.eq_ignore_ascii_case(name))
+        });
+        if options.is_empty() && !needed {
+            continue;
+        }
+        let expr = match options.len() {
+            0 => format!("CAST(NULL AS {ty})"),
+            1 => options.remove(0),
+            _ => format!("coalesce({})", options.join(", ")),
+        };
+        level2.push(format!("{expr} AS {}", ident(name)));
+        insert_cols.push(ident(name));
+    }
+    let mut reasons = vec!["nullif(__r1, '')".to_string()];
+    if let Some(m) = mapping {
+        for r in &m.require {
+            reasons.push(format!(
+                "CASE WHEN {} IS NULL THEN {} END",
+                ident(r),
+                lit(&format!("no {r}"))
+            ));
+        }
+    }
+    level2.push("__r1".into());
+
+    let sql = format!(
+        "DROP TABLE IF EXISTS temp.{CONV};
+         CREATE TEMP TABLE {CONV} AS
+         SELECT * EXCLUDE (__r1), concat_ws('; ', {reasons}) AS __reason FROM (
+           SELECT {l2} FROM (
+             SELECT *, concat_ws('; ', {failures}) AS __r1, concat_ws(';', {notes}) AS __notes FROM (
+               SELECT {l1} FROM (SELECT {l0} FROM temp.{STAGE}))))",
+        reasons = reasons.join(", "),
+        failures = failures.join(", "),
+        notes = notes.join(", "),
+        l2 = level2.join(", "),
+        l1 = level1.join(", "),
+        l0 = level0.join(", "),
+    );
+    conn.execute_batch(&sql)?;
+
+    let cols = insert_cols.join(", ");
+    conn.execute_batch(&format!(
+        "INSERT INTO {} ({cols}) SELECT {cols} FROM temp.{CONV} WHERE __reason = ''",
+        ident(&table)
+    ))?;
+    if let Some(m) = mapping {
+        for (other, select) in &m.also {
+            insert_also(conn, other, select)?;
+        }
+    }
+    let raw_json = if !matches!(staged.raw, Raw::FieldsJson) {
+        "NULL".to_string()
+    } else {
+        let pairs: Vec<String> = staged
+            .columns
+            .iter()
+            .zip(&targets)
+            .map(|((expr, _), t)| format!("{}, {expr}", lit(t)))
+            .collect();
+        if pairs.is_empty() {
+            "NULL".to_string()
+        } else {
+            format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+        }
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+             SELECT ?, ?, c.__line, coalesce(c.__raw, s.__json), c.__reason
+             FROM temp.{CONV} c
+             JOIN (SELECT rowid AS __rid2, {raw_json} AS __json FROM temp.{STAGE}) s
+               ON s.__rid2 = c.__rid
+             WHERE c.__reason <> ''"
+        ),
+        params![origin.sha256, origin.path],
+    )?;
+    let (loaded, rejected): (i64, i64) = conn.query_row(
+        &format!(
+            "SELECT count(*) FILTER (WHERE __reason = ''), count(*) FILTER (WHERE __reason <> '')
+             FROM temp.{CONV}"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    drop_stage(conn)?;
+    Ok(Counts {
+        loaded: u64::try_from(loaded).unwrap_or(0),
+        rejected: u64::try_from(rejected).unwrap_or(0),
+    })
+}
+
+/// Writes the rows just converted into another table too (e.g. Zeek dns → DnsEvents).
+fn insert_also(
+    conn: &Connection,
+    other: &str,
+    select: &std::collections::BTreeMap<String, String>,
+) -> Result<(), IngestError> {
+    let all = mappings()?;
+    let wanted: Columns = select
+        .keys()
+        .map(|k| (k.clone(), "VARCHAR".to_string()))
+        .collect();
+    let (name, columns) = ensure_table(conn, other, all.for_table(other), &wanted)?;
+    let mut cols = Vec::new();
+    let mut exprs = Vec::new();
+    for (col, expr) in select {
+        let ty = columns
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(col))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| "VARCHAR".into());
+        cols.push(ident(col));
+        exprs.push(format!("TRY_CAST(({}) AS {ty})", all.sessions.expand(expr)));
+    }
+    conn.execute_batch(&format!(
+        "INSERT INTO {} ({}) SELECT {} FROM temp.{CONV} WHERE __reason = ''",
+        ident(&name),
+        cols.join(", "),
+        exprs.join(", ")
+    ))?;
+    Ok(())
+}

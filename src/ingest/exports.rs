@@ -1,0 +1,196 @@
+//! Table exports (portal CSV/TSV, JSON array, NDJSON, Parquet) read by DuckDB's own
+//! readers into the staging table; the target table comes from `--table`, the file's role,
+//! the Zeek `_path`, or the header columns.
+
+use std::borrow::Cow;
+
+use super::commit::{commit, Counts, Origin, Raw, Staged, STAGE};
+use super::detect::{split_fields, Format};
+use super::load::{ReadResult, Reader};
+use super::mapping::{mappings, zeek_table_name, Mapping};
+use super::sql::lit;
+use super::zeek::file_stem_word;
+use super::{json, parquet, ti, IngestError};
+
+const CSV_REJECTS: &str = "quarry_csv_rejects";
+const CSV_SCANS: &str = "quarry_csv_scans";
+
+/// Loads an export in any of the table-export formats.
+pub fn load(r: &mut Reader<'_>, format: Format) -> ReadResult {
+    match format {
+        Format::Delimited(d) => load_delimited(r, d),
+        Format::JsonArray => json::load_json_array(r),
+        Format::Ndjson => json::load_ndjson(r),
+        _ => parquet::load_parquet(r),
+    }
+}
+
+/// Column name from an export header: trimmed, without a unit suffix like ` [UTC]`.
+pub fn normalise_header(name: &str, i: usize) -> String {
+    let mut n = name.trim().trim_matches('"').trim();
+    if n.ends_with(']') {
+        if let Some(p) = n.rfind(" [") {
+            n = n[..p].trim_end();
+        }
+    }
+    if n.is_empty() {
+        format!("Column{}", i + 1)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Decides the target table of an export and its mapping (if quarry knows the table).
+pub fn resolve_table(
+    r: &Reader<'_>,
+    header: &[String],
+    zeek_path: Option<&str>,
+) -> Result<(String, Option<Cow<'static, Mapping>>), IngestError> {
+    let all = mappings()?;
+    if let Some(t) = &r.table {
+        return Ok((t.clone(), all.for_table(t).map(Cow::Borrowed)));
+    }
+    if let Some(p) = zeek_path {
+        return Ok(match all.for_zeek_path(p) {
+            Some(m) => (m.table.clone(), Some(Cow::Borrowed(m))),
+            None => {
+                let table = zeek_table_name(p);
+                let m = Mapping::generic_zeek(&table, Vec::new());
+                (table, Some(Cow::Owned(m)))
+            }
+        });
+    }
+    if let Some(m) = all.recognise(header) {
+        return Ok((m.table.clone(), Some(Cow::Borrowed(m))));
+    }
+    // Zeek JSON logs without `_path` (Zeek's default): named after the file.
+    let has = |k: &str| header.iter().any(|h| h == k);
+    if has("ts") && has("uid") && has("id.orig_h") {
+        let table = zeek_table_name(&file_stem_word(&r.source.path));
+        let m = Mapping::generic_zeek(&table, Vec::new());
+        return Ok((table, Some(Cow::Owned(m))));
+    }
+    Err(IngestError::Unrecognised {
+        path: r.source.path.clone(),
+        reason: "the columns match no table quarry knows; name the table with --table".into(),
+    })
+}
+
+/// Commits staged export columns `c0..cN` (named by `header`) into `table`.
+pub fn finish(
+    r: &Reader<'_>,
+    header: &[String],
+    table: &str,
+    mapping: Option<&Mapping>,
+    line: &str,
+    raw: Option<&str>,
+) -> Result<Counts, IngestError> {
+    let staged = Staged {
+        columns: header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (format!("c{i}"), h.clone())) // c{i} needs no quoting
+            .collect(),
+        line: line.into(),
+        raw: raw.map_or(Raw::FieldsJson, |r| Raw::Column(r.to_string())),
+        constants: if r.constants.is_empty() && table.eq_ignore_ascii_case(ti::TABLE) {
+            ti::constants(&r.source.path)
+        } else {
+            r.constants.clone()
+        },
+    };
+    let origin = Origin {
+        sha256: &r.source.sha256,
+        path: &r.path_text,
+    };
+    commit(r.conn, &origin, &staged, table, mapping)
+}
+
+fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
+    let head = r.source.head_text();
+    let first = head.lines().next().unwrap_or("").trim_end_matches('\r');
+    let header: Vec<String> = split_fields(first, delim)
+        .iter()
+        .enumerate()
+        .map(|(i, h)| normalise_header(h, i))
+        .collect();
+    let (table, mapping) = resolve_table(r, &header, None)?;
+    let crlf = head.contains("\r\n");
+    let path = r.source.plain_path()?;
+    let options = format!(
+        "delim={}, quote='\"', escape='\"', header=true, new_line={}",
+        lit(&(delim as char).to_string()),
+        if crlf { "'\\r\\n'" } else { "'\\n'" }
+    );
+    let structural = read_csv_stage(
+        r,
+        &path.display().to_string(),
+        &options,
+        header.len(),
+        false,
+    )?;
+    let counts = finish(r, &header, &table, mapping.as_deref(), "rowid + 2", None)?;
+    r.progress.add(r.source.size);
+    Ok((table, counts, structural))
+}
+
+/// Reads a delimited file into the staging table as text columns `c0..cN` with DuckDB's
+/// read_csv, recording malformed lines in quarry_rejects. With `comments`, lines starting
+/// with `#` are not rows and are neither counted nor rejected. Returns the rejected lines.
+pub fn read_csv_stage(
+    r: &Reader<'_>,
+    path: &str,
+    options: &str,
+    ncols: usize,
+    comments: bool,
+) -> Result<u64, IngestError> {
+    let columns: Vec<String> = (0..ncols)
+        .map(|i| format!("{}: 'VARCHAR'", lit(&format!("c{i}"))))
+        .collect();
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{CSV_REJECTS}; DROP TABLE IF EXISTS temp.{CSV_SCANS};
+         DROP TABLE IF EXISTS temp.{STAGE};
+         CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_csv({}, columns={{{}}}, {options},
+             auto_detect=false, store_rejects=true, rejects_table={}, rejects_scan={},
+             null_padding=false, max_line_size=16777216);",
+        lit(path),
+        columns.join(", "),
+        lit(CSV_REJECTS),
+        lit(CSV_SCANS),
+    ))?;
+    let keep = if comments {
+        "WHERE NOT starts_with(coalesce(csv_line, ''), '#')"
+    } else {
+        ""
+    };
+    let n: i64 = r.conn.query_row(
+        &format!("SELECT count(DISTINCT line) FROM temp.{CSV_REJECTS} {keep}"),
+        [],
+        |row| row.get(0),
+    )?;
+    r.conn.execute(
+        &format!(
+            "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+             SELECT ?, ?, line, any_value(csv_line),
+                    string_agg(DISTINCT CAST(error_type AS VARCHAR) || ': ' || error_message, '; ')
+             FROM temp.{CSV_REJECTS} {keep} GROUP BY line"
+        ),
+        duckdb::params![r.source.sha256, r.path_text],
+    )?;
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{CSV_REJECTS}; DROP TABLE IF EXISTS temp.{CSV_SCANS};"
+    ))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_header;
+
+    #[test]
+    fn headers() {
+        assert_eq!(normalise_header("TimeGenerated [UTC]", 0), "TimeGenerated");
+        assert_eq!(normalise_header(" RemoteIP ", 1), "RemoteIP");
+        assert_eq!(normalise_header("", 2), "Column3");
+    }
+}

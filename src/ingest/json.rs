@@ -1,0 +1,208 @@
+//! JSON exports: arrays of objects (read_json_objects), NDJSON (lines streamed into the
+//! stage, then parsed by DuckDB's JSON functions) and Log Analytics query-API results.
+
+use std::io::BufRead;
+
+use super::commit::STAGE;
+use super::exports::{finish, normalise_header, resolve_table};
+use super::load::{ReadResult, Reader};
+use super::sink::StageSink;
+use super::sql::{ident, lit};
+use super::IngestError;
+
+/// Stages JSON objects held in `quarry_json(__line, __raw)`: one text column per key.
+/// Returns the keys in order of first appearance and the rows that are not objects.
+fn stage_json_objects(r: &Reader<'_>) -> Result<(Vec<String>, u64), IngestError> {
+    let conn = r.conn;
+    // Rows that are not JSON objects are rejected as they are.
+    let bad = conn.execute(
+        "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+         SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
+                                          ELSE 'malformed JSON' END
+         FROM temp.quarry_json
+         WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
+        duckdb::params![r.source.sha256, r.path_text],
+    )?;
+    conn.execute_batch(
+        "DELETE FROM temp.quarry_json
+         WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT k FROM (SELECT unnest(json_keys(CAST(__raw AS JSON))) AS k, __line FROM temp.quarry_json)
+         GROUP BY k ORDER BY min(__line), k",
+    )?;
+    let keys: Vec<String> = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<duckdb::Result<_>>()?;
+    let paths: Vec<String> = keys
+        .iter()
+        .map(|k| lit(&format!("$.\"{}\"", k.replace('"', "\\\""))))
+        .collect();
+    let cols: Vec<String> = (0..keys.len())
+        .map(|i| format!("__v[{}] AS {}", i + 1, ident(&format!("c{i}"))))
+        .collect();
+    let select = if keys.is_empty() {
+        "__line, __raw".to_string()
+    } else {
+        format!(
+            "__line, __raw, {} FROM (SELECT __line, __raw, json_extract_string(CAST(__raw AS JSON), [{}]) AS __v",
+            cols.join(", "),
+            paths.join(", ")
+        )
+    };
+    let from = if keys.is_empty() {
+        " FROM temp.quarry_json".to_string()
+    } else {
+        " FROM temp.quarry_json)".to_string()
+    };
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{STAGE};
+         CREATE TEMP TABLE {STAGE} AS SELECT {select}{from} ORDER BY __line;
+         DROP TABLE temp.quarry_json;"
+    ))?;
+    Ok((keys, u64::try_from(bad).unwrap_or(0)))
+}
+
+/// The Zeek `_path` of staged JSON rows, when they carry one.
+fn zeek_path_of(r: &Reader<'_>, keys: &[String]) -> Result<Option<String>, IngestError> {
+    let Some(i) = keys.iter().position(|k| k == "_path") else {
+        return Ok(None);
+    };
+    let p: Option<String> = r.conn.query_row(
+        &format!(
+            "SELECT any_value({}) FROM temp.{STAGE}",
+            ident(&format!("c{i}"))
+        ),
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(p)
+}
+
+fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
+    let (keys, bad) = stage_json_objects(r)?;
+    let zeek = zeek_path_of(r, &keys)?;
+    let header: Vec<String> = keys.clone();
+    let (table, mapping) = resolve_table(r, &header, zeek.as_deref())?;
+    let counts = finish(
+        r,
+        &header,
+        &table,
+        mapping.as_deref(),
+        "__line",
+        Some("__raw"),
+    )?;
+    Ok((table, counts, bad))
+}
+
+/// Loads a JSON array of objects.
+pub fn load_json_array(r: &mut Reader<'_>) -> ReadResult {
+    let path = r.source.plain_path()?;
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.quarry_json;
+         CREATE TEMP TABLE quarry_json AS
+         SELECT CAST(row_number() OVER () AS BIGINT) AS __line, CAST(json AS VARCHAR) AS __raw
+         FROM read_json_objects({}, format='array', maximum_object_size=268435456);",
+        lit(&path.display().to_string())
+    ))?;
+    r.progress.add(r.source.size);
+    load_json_rows(r)
+}
+
+/// Loads NDJSON (one object per line; blank lines are not rows).
+pub fn load_ndjson(r: &mut Reader<'_>) -> ReadResult {
+    {
+        let mut sink = StageSink::new(r.conn, Vec::new(), true)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, r.source.reader()?);
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            r.progress.add(n as u64);
+            let text = String::from_utf8_lossy(&buf);
+            let line = text.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                continue;
+            }
+            sink.push(line_no, line, &[])?;
+        }
+        sink.flush()?;
+    }
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.quarry_json;
+         ALTER TABLE temp.{STAGE} RENAME TO quarry_json;"
+    ))?;
+    load_json_rows(r)
+}
+
+/// Loads the first table of a Log Analytics query-API result
+/// (`{"tables":[{"name":…,"columns":[{"name":…,"type":…}],"rows":[[…]]}]}`).
+pub fn load_kusto_tables(r: &mut Reader<'_>) -> ReadResult {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut r.source.reader()?, &mut input)
+        .map_err(|e| IngestError::Invalid(format!("{}: {e}", r.source.display())))?;
+    let doc: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
+        IngestError::Invalid(format!("{}: malformed JSON: {e}", r.source.display()))
+    })?;
+    let table = doc
+        .get("tables")
+        .and_then(|t| t.get(0))
+        .ok_or_else(|| IngestError::Invalid(format!("{}: no tables", r.source.display())))?;
+    let header: Vec<String> = table
+        .get("columns")
+        .and_then(serde_json::Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = c
+                        .get("name")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("");
+                    normalise_header(name, i)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (target, mapping) = resolve_table(r, &header, None)?;
+    let names: Vec<String> = (0..header.len()).map(|i| format!("c{i}")).collect();
+    let mut sink = StageSink::new(r.conn, names, true)?;
+    let rows = table
+        .get("rows")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<Option<String>> = match row.as_array() {
+            Some(cells) => cells
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect(),
+            None => vec![None; header.len()],
+        };
+        let refs: Vec<Option<&str>> = cells.iter().map(|c| c.as_deref()).collect();
+        sink.push(i as u64 + 1, &row.to_string(), &refs)?;
+    }
+    sink.flush()?;
+    r.progress.add(r.source.size);
+    let counts = finish(
+        r,
+        &header,
+        &target,
+        mapping.as_deref(),
+        "__line",
+        Some("__raw"),
+    )?;
+    Ok((target, counts, 0))
+}
