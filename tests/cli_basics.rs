@@ -62,22 +62,53 @@ fn bad_arguments_fail_with_usage_error() {
 fn sql_prints_table_csv_and_json_with_control_characters_inert() {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded_case(dir.path());
-    let q = "SELECT SourceIP, DestinationPort, Message FROM CommonSecurityLog ORDER BY TimeGenerated";
-    let table = quarry(&db).args(["sql", q]).assert().success().get_output().stdout.clone();
+    let q =
+        "SELECT SourceIP, DestinationPort, Message FROM CommonSecurityLog ORDER BY TimeGenerated";
+    let table = quarry(&db)
+        .args(["sql", q])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let table = String::from_utf8(table).unwrap();
-    assert!(table.contains("10.0.0.5") && table.contains("(2 rows)"), "{table}");
-    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "{table:?}");
+    assert!(
+        table.contains("10.0.0.5") && table.contains("(2 rows)"),
+        "{table}"
+    );
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
 
-    let csv = quarry(&db).args(["sql", q, "--format", "csv"]).assert().success().get_output().stdout.clone();
+    let csv = quarry(&db)
+        .args(["sql", q, "--format", "csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "SourceIP,DestinationPort,Message");
     assert_eq!(lines[1], "10.0.0.5,443,plain");
-    assert!(lines[2].contains("\"\"quoted\"\"") && !lines[2].contains('\u{1b}'), "{csv:?}");
+    assert!(
+        lines[2].contains("\"\"quoted\"\"") && !lines[2].contains('\u{1b}'),
+        "{csv:?}"
+    );
 
-    let json = quarry(&db).args(["sql", q, "--format", "json"]).assert().success().get_output().stdout.clone();
+    let json = quarry(&db)
+        .args(["sql", q, "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let json = String::from_utf8(json).unwrap();
-    let rows: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["DestinationPort"], 443);
     assert!(!json.contains('\u{1b}'), "raw ESC in JSON output");
@@ -98,7 +129,13 @@ fn sql_errors_are_reported_not_panicked() {
 fn tables_lists_user_tables_with_counts() {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded_case(dir.path());
-    let out = quarry(&db).args(["tables", "--json"]).assert().success().get_output().stdout.clone();
+    let out = quarry(&db)
+        .args(["tables", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let tables: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let csl = tables
         .as_array()
@@ -108,17 +145,38 @@ fn tables_lists_user_tables_with_counts() {
         .expect("CommonSecurityLog listed");
     assert_eq!(csl["rows"], 2);
     assert_eq!(csl["columns"], 4);
-    assert!(!tables.as_array().unwrap().iter().any(|t| t["name"].as_str().unwrap().starts_with("quarry_")));
+    assert!(!tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"].as_str().unwrap().starts_with("quarry_")));
 }
 
 #[test]
 fn clock_follows_data_until_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded_case(dir.path());
-    quarry(&db).args(["clock"]).assert().success().stdout(predicate::str::contains("2025-03-01T11:30:00Z").and(predicate::str::contains("automatic")));
-    quarry(&db).args(["clock", "set", "2024-12-31T23:00:00+02:00"]).assert().success().stdout(predicate::str::contains("2024-12-31T21:00:00Z").and(predicate::str::contains("pinned")));
-    quarry(&db).args(["clock", "auto"]).assert().success().stdout(predicate::str::contains("2025-03-01T11:30:00Z"));
-    quarry(&db).args(["clock", "set", "yesterday"]).assert().code(1).stderr(predicate::str::contains("not a time"));
+    quarry(&db).args(["clock"]).assert().success().stdout(
+        predicate::str::contains("2025-03-01T11:30:00Z").and(predicate::str::contains("automatic")),
+    );
+    quarry(&db)
+        .args(["clock", "set", "2024-12-31T23:00:00+02:00"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("2024-12-31T21:00:00Z")
+                .and(predicate::str::contains("pinned")),
+        );
+    quarry(&db)
+        .args(["clock", "auto"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2025-03-01T11:30:00Z"));
+    quarry(&db)
+        .args(["clock", "set", "yesterday"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a time"));
 }
 
 #[test]
@@ -128,14 +186,23 @@ fn export_writes_csv_json_and_parquet_through_duckdb() {
     for ext in ["csv", "json", "parquet"] {
         let out = dir.path().join(format!("out.{ext}"));
         quarry(&db)
-            .args(["export", "--sql", "SELECT SourceIP, DestinationPort FROM CommonSecurityLog", "--out"])
+            .args([
+                "export",
+                "--sql",
+                "SELECT SourceIP, DestinationPort FROM CommonSecurityLog",
+                "--out",
+            ])
             .arg(&out)
             .assert()
             .success();
         let check = quarry::engine::Case::open_in_memory().unwrap();
         let n: i64 = check
             .conn()
-            .query_row(&format!("SELECT count(*) FROM '{}'", out.display()), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT count(*) FROM '{}'", out.display()),
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(n, 2, "{ext}");
     }

@@ -19,10 +19,16 @@ fn only_bundled_extensions_are_loaded() {
     let case = Case::open_in_memory().unwrap();
     let loaded = extensions_loaded(&case);
     for name in ["icu", "inet", "httpfs"] {
-        assert!(!loaded.iter().any(|e| e == name), "{name} is loaded: {loaded:?}");
+        assert!(
+            !loaded.iter().any(|e| e == name),
+            "{name} is loaded: {loaded:?}"
+        );
     }
     for name in ["json", "parquet"] {
-        assert!(loaded.iter().any(|e| e == name), "{name} missing: {loaded:?}");
+        assert!(
+            loaded.iter().any(|e| e == name),
+            "{name} missing: {loaded:?}"
+        );
     }
 }
 
@@ -32,9 +38,11 @@ fn autoloading_is_off_so_missing_extensions_fail_at_once() {
     for setting in ["autoinstall_known_extensions", "autoload_known_extensions"] {
         let value: String = case
             .conn()
-            .query_row(&format!("SELECT current_setting('{setting}')::VARCHAR"), [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                &format!("SELECT current_setting('{setting}')::VARCHAR"),
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(value, "false", "{setting}");
     }
@@ -45,9 +53,15 @@ fn autoloading_is_off_so_missing_extensions_fail_at_once() {
         .execute_batch("SELECT '10.0.0.1'::INET")
         .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("inet"), "{err}");
-    assert!(started.elapsed().as_secs() < 5, "the failure waited on the network");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "the failure waited on the network"
+    );
     let loaded = extensions_loaded(&case);
-    assert!(!loaded.iter().any(|e| e == "inet" || e == "icu"), "{loaded:?}");
+    assert!(
+        !loaded.iter().any(|e| e == "inet" || e == "icu"),
+        "{loaded:?}"
+    );
 }
 
 #[test]

@@ -51,24 +51,46 @@ fn sigkill_during_load_leaves_the_case_as_before() {
     write_conn_log(&first, 1_000);
     write_conn_log(&big, 400_000);
 
-    let status = Command::new(quarry_bin()).arg("load").arg(&first).arg("--db").arg(&db).output().unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let status = Command::new(quarry_bin())
+        .arg("load")
+        .arg(&first)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let before = count(&db, "SELECT count(*) FROM ZeekConn");
     assert_eq!(before, 1_000);
 
     // Time one full load in a scratch case to spread the kills over its whole duration.
     let scratch = dir.path().join("scratch.duckdb");
     let started = Instant::now();
-    let ok = Command::new(quarry_bin()).arg("load").arg(&big).arg("--db").arg(&scratch).output().unwrap();
+    let ok = Command::new(quarry_bin())
+        .arg("load")
+        .arg(&big)
+        .arg("--db")
+        .arg(&scratch)
+        .output()
+        .unwrap();
     assert!(ok.status.success());
     let full = started.elapsed();
 
     let trials = 5;
     for trial in 0..trials {
         let delay = full.mul_f64((trial as f64 + 0.5) / trials as f64);
-        let mut child = Command::new(quarry_bin()).arg("load").arg(&big).arg("--db").arg(&db)
-            .stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null())
-            .spawn().unwrap();
+        let mut child = Command::new(quarry_bin())
+            .arg("load")
+            .arg(&big)
+            .arg("--db")
+            .arg(&db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(delay.min(Duration::from_secs(20)));
         let _ = child.kill(); // SIGKILL on Unix
         let _ = child.wait();
@@ -76,13 +98,33 @@ fn sigkill_during_load_leaves_the_case_as_before() {
         let sources = count(&db, "SELECT count(*) FROM quarry_sources");
         if rows != before {
             // The kill came after the commit: the whole file is there, exactly once.
-            assert_eq!(rows, before + 400_000, "trial {trial}: partial load visible");
+            assert_eq!(
+                rows,
+                before + 400_000,
+                "trial {trial}: partial load visible"
+            );
             assert_eq!(sources, 2, "trial {trial}");
             return;
         }
-        assert_eq!(sources, 1, "trial {trial}: a source was registered without its rows");
+        assert_eq!(
+            sources, 1,
+            "trial {trial}: a source was registered without its rows"
+        );
     }
-    let done = Command::new(quarry_bin()).arg("load").arg(&big).arg("--db").arg(&db).output().unwrap();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-    assert_eq!(count(&db, "SELECT count(*) FROM ZeekConn"), before + 400_000);
+    let done = Command::new(quarry_bin())
+        .arg("load")
+        .arg(&big)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ZeekConn"),
+        before + 400_000
+    );
 }

@@ -2,6 +2,7 @@
 
 mod case_args;
 mod clock;
+mod load;
 mod query;
 mod tables;
 
@@ -26,6 +27,8 @@ pub struct Cli {
 /// Every subcommand of `quarry`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Load log files, folders or globs into the case.
+    Load(load::LoadArgs),
     /// Run DuckDB SQL on the case.
     Sql(query::SqlArgs),
     /// List the case's tables and views with row counts and the sources that fed them.
@@ -42,7 +45,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", crate::sanitize::for_terminal(&format!("{e:#}")));
+            eprintln!(
+                "error: {}",
+                crate::sanitize::for_terminal(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }
@@ -55,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     };
     match command {
+        Command::Load(args) => load::run(&cli.case, &args),
         Command::Sql(args) => query::sql(&cli.case, &args),
         Command::Tables(args) => tables::run(&cli.case, &args),
         Command::Clock(args) => clock::run(&cli.case, &args),

@@ -29,12 +29,9 @@ pub fn sql(case: &CaseArgs, args: &SqlArgs) -> anyhow::Result<()> {
 /// Arguments of `quarry export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// A DuckDB SQL query whose result to write.
-    #[arg(long, required_unless_present = "kql", conflicts_with = "kql")]
-    pub sql: Option<String>,
-    /// A KQL query whose result to write.
+    /// The DuckDB SQL query whose result to write.
     #[arg(long)]
-    pub kql: Option<String>,
+    pub sql: String,
     /// The file to write; its extension (.csv, .json, .parquet) picks the format.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -42,7 +39,12 @@ pub struct ExportArgs {
 
 /// The DuckDB `COPY` options for an output file, chosen by its extension.
 fn copy_format(path: &Path) -> anyhow::Result<&'static str> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("csv") => Ok("FORMAT csv, HEADER true"),
         Some("json") | Some("ndjson") | Some("jsonl") => Ok("FORMAT json"),
         Some("parquet") => Ok("FORMAT parquet"),
@@ -57,11 +59,7 @@ fn copy_format(path: &Path) -> anyhow::Result<&'static str> {
 pub fn export(case: &CaseArgs, args: &ExportArgs) -> anyhow::Result<()> {
     let options = copy_format(&args.out)?;
     let case = case.open()?;
-    let query = match (&args.sql, &args.kql) {
-        (Some(sql), _) => sql.clone(),
-        (None, Some(kql)) => crate::kql::compile(kql, &case.catalog()?)?.sql,
-        (None, None) => anyhow::bail!("give --sql or --kql"),
-    };
+    let query = args.sql.clone();
     let target = args.out.to_string_lossy().replace('\'', "''");
     let query = query.trim().trim_end_matches(';');
     let rows = case

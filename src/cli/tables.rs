@@ -81,11 +81,23 @@ pub fn run(case: &CaseArgs, args: &TablesArgs) -> anyhow::Result<()> {
         println!("the case is empty: load logs with `quarry load PATH`");
         return Ok(());
     }
-    let width = tables.iter().map(|t| t.name.len()).max().unwrap_or(4).max(5);
-    println!("{:<width$}  {:<5}  {:>10}  {:>7}  sources", "name", "kind", "rows", "columns");
+    let width = tables
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(5);
+    println!(
+        "{:<width$}  {:<5}  {:>10}  {:>7}  sources",
+        "name", "kind", "rows", "columns"
+    );
     for t in &tables {
         let sources = if t.sources.len() > 3 {
-            format!("{} and {} more", t.sources[..3].join(", "), t.sources.len() - 3)
+            format!(
+                "{} and {} more",
+                t.sources[..3].join(", "),
+                t.sources.len() - 3
+            )
         } else {
             t.sources.join(", ")
         };

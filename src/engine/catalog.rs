@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, Utc};
 
 use super::{Case, Result};
 use crate::kql::{Catalog, ColumnDef, KqlType, WatchlistDef};
@@ -57,9 +57,7 @@ pub fn build(case: &Case) -> Result<Catalog> {
         let columns = tables.get(&table).cloned().unwrap_or_default();
         watchlists.insert(name, WatchlistDef { table, columns });
     }
-    let now = case
-        .clock()?
-        .unwrap_or_else(|| Utc::now().naive_utc());
+    let now = case.clock()?.unwrap_or_else(|| Utc::now().naive_utc());
     Ok(Catalog {
         tables,
         watchlists,

@@ -61,7 +61,10 @@ fn parse_clock(text: &str) -> Option<NaiveDateTime> {
 
 /// The effective clock: the override if any, else the automatic one.
 pub fn clock(conn: &Connection) -> Result<Option<(NaiveDateTime, ClockSource)>> {
-    if let Some(t) = get(conn, "clock_override")?.as_deref().and_then(parse_clock) {
+    if let Some(t) = get(conn, "clock_override")?
+        .as_deref()
+        .and_then(parse_clock)
+    {
         return Ok(Some((t, ClockSource::Override)));
     }
     Ok(get(conn, "clock_auto")?

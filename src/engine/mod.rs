@@ -97,9 +97,7 @@ impl Case {
 
     /// The folder where `externaldata` URLs of this case resolve: `<case>.externaldata/`.
     pub fn externaldata_dir(&self) -> Option<PathBuf> {
-        self.path
-            .as_ref()
-            .map(|p| p.with_extension("externaldata"))
+        self.path.as_ref().map(|p| p.with_extension("externaldata"))
     }
 
     /// The investigation clock: the override if set, else the latest event time loaded.

@@ -38,10 +38,7 @@ pub fn write_query(
 ) -> Result<usize> {
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
-    let columns: Vec<String> = rows
-        .as_ref()
-        .map(|s| s.column_names())
-        .unwrap_or_default();
+    let columns: Vec<String> = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
     let mut sink: Box<dyn RowSink> = match format {
         Format::Table => Box::new(TableSink::default()),
         Format::Csv => Box::new(CsvSink),
@@ -71,8 +68,12 @@ fn io_error(source: std::io::Error) -> EngineError {
 
 trait RowSink {
     fn header(&mut self, columns: &[String], out: &mut dyn Write) -> std::io::Result<()>;
-    fn row(&mut self, columns: &[String], values: &[Value], out: &mut dyn Write)
-        -> std::io::Result<()>;
+    fn row(
+        &mut self,
+        columns: &[String],
+        values: &[Value],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()>;
     fn finish(&mut self, columns: &[String], out: &mut dyn Write) -> std::io::Result<()>;
 }
 
@@ -109,7 +110,10 @@ impl RowSink for TableSink {
     }
 
     fn finish(&mut self, columns: &[String], out: &mut dyn Write) -> std::io::Result<()> {
-        let header: Vec<String> = columns.iter().map(|c| for_terminal(c).into_owned()).collect();
+        let header: Vec<String> = columns
+            .iter()
+            .map(|c| for_terminal(c).into_owned())
+            .collect();
         let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
         for row in &self.cells {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -147,7 +151,10 @@ fn csv_field(text: &str) -> String {
 
 impl RowSink for CsvSink {
     fn header(&mut self, columns: &[String], out: &mut dyn Write) -> std::io::Result<()> {
-        let fields: Vec<String> = columns.iter().map(|c| csv_field(&for_terminal(c))).collect();
+        let fields: Vec<String> = columns
+            .iter()
+            .map(|c| csv_field(&for_terminal(c)))
+            .collect();
         writeln!(out, "{}", fields.join(","))
     }
 
@@ -174,8 +181,12 @@ impl RowSink for JsonSink {
         Ok(())
     }
 
-    fn row(&mut self, columns: &[String], values: &[Value], out: &mut dyn Write)
-        -> std::io::Result<()> {
+    fn row(
+        &mut self,
+        columns: &[String],
+        values: &[Value],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let mut object = serde_json::Map::new();
         for (i, (name, v)) in columns.iter().zip(values).enumerate() {
             let value = match v {

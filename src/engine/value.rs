@@ -87,7 +87,9 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Decimal(d) => json!(d.to_string()),
         Value::Timestamp(unit, t) => json!(format_timestamp(micros(*unit, *t))),
         Value::Text(s) | Value::Enum(s) => json!(s),
-        Value::Blob(b) | Value::Geometry(b) => json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+        Value::Blob(b) | Value::Geometry(b) => {
+            json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+        }
         Value::Date32(d) => {
             let date = chrono::NaiveDate::from_num_days_from_ce_opt(*d + 719_163);
             json!(date.map_or_else(|| d.to_string(), |x| x.to_string()))
@@ -105,11 +107,18 @@ pub fn to_json(v: &Value) -> serde_json::Value {
             serde_json::Value::Array(items.iter().map(to_json).collect())
         }
         Value::Struct(fields) => serde_json::Value::Object(
-            fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
         ),
         Value::Map(entries) => serde_json::Value::Object(
-            entries.iter().map(|(k, v)| (to_text(k), to_json(v))).collect(),
+            entries
+                .iter()
+                .map(|(k, v)| (to_text(k), to_json(v)))
+                .collect(),
         ),
         Value::Union(inner) => to_json(inner),
+        other => json!(format!("{other:?}")),
     }
 }
