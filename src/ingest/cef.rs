@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use crossbeam_channel::Sender;
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::commit::{commit, create_stage, Counts, Origin, Raw, Staged};
+use super::commit::{create_stage, Counts, Raw, Staged};
 use super::load::{fill_raw_lines, reject_line, Reader};
 use super::mapping::{mappings, Mapping};
 use super::progress::Progress;
@@ -96,11 +96,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
         raw: Raw::FileLines,
         constants: Vec::new(),
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
+    let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     fill_raw_lines(r)?;
     Ok((mapping.table.clone(), counts, parse_rejects))
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{commit, Counts, Origin, Raw, Staged, STAGE};
+use super::commit::{Counts, Raw, Staged, STAGE};
 use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -99,11 +99,7 @@ pub fn finish(
             r.constants.clone()
         },
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    commit(r.conn, &origin, &staged, table, mapping)
+    r.commit(&staged, table, mapping)
 }
 
 fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use duckdb::{params, Connection, OptionalExt};
 
-use super::commit::{drop_stage, Counts};
+use super::commit::{commit, drop_stage, Counts, Origin, Staged};
 use super::detect::{detect, Format};
+use super::mapping::Mapping;
 use super::progress::Progress;
 use super::source::SourceFile;
 use super::walk::{expand, Entry, Role};
@@ -30,6 +31,22 @@ pub struct Reader<'a> {
     pub table: Option<String>,
     /// Constant columns added to every row (e.g. the TI source file).
     pub constants: Vec<(String, String)>,
+}
+
+impl Reader<'_> {
+    /// Moves the staged rows of this file into `table` (and its rejects into quarry_rejects).
+    pub fn commit(
+        &self,
+        staged: &Staged,
+        table: &str,
+        mapping: Option<&Mapping>,
+    ) -> Result<Counts, IngestError> {
+        let origin = Origin {
+            sha256: &self.source.sha256,
+            path: &self.path_text,
+        };
+        commit(self.conn, &origin, staged, table, mapping)
+    }
 }
 
 /// What a reader reports: target table, commit counts, rows rejected while parsing.

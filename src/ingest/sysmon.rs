@@ -7,7 +7,7 @@ use std::io::BufReader;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
 
-use super::commit::{commit, Origin, Raw, Staged};
+use super::commit::{Raw, Staged};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, WinEventSettings};
 use super::sink::StageSink;
@@ -292,11 +292,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         raw: Raw::FieldsJson,
         constants: Vec::new(),
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
+    let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     Ok((mapping.table.clone(), counts, 0))
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::commit::{commit, Origin, Raw, Staged};
+use super::commit::{Raw, Staged};
 use super::load::{load_file, reject_line, ReadResult, Reader};
 use super::mapping::mappings;
 use super::progress::Progress;
@@ -217,11 +217,7 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
             r.constants.clone()
         },
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, TABLE, Some(mapping))?;
+    let counts = r.commit(&staged, TABLE, Some(mapping))?;
     Ok((TABLE.to_string(), counts, rejected))
 }
 

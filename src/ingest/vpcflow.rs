@@ -1,6 +1,6 @@
 //! AWS VPC flow logs (space-separated text, `-` for no value) → AWSVPCFlow via read_csv.
 
-use super::commit::{commit, Origin, Raw, Staged};
+use super::commit::{Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::mappings;
@@ -69,11 +69,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         raw: Raw::FieldsJson,
         constants: Vec::new(),
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, &mapping.table, Some(mapping))?;
+    let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     r.progress.add(r.source.size);
     Ok((mapping.table.clone(), counts, structural))
 }

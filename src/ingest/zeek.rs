@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{commit, Origin, Raw, Staged};
+use super::commit::{Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -208,11 +208,7 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
         raw: Raw::FieldsJson,
         constants: r.constants.clone(),
     };
-    let origin = Origin {
-        sha256: &r.source.sha256,
-        path: &r.path_text,
-    };
-    let counts = commit(r.conn, &origin, &staged, &table, Some(&mapping))?;
+    let counts = r.commit(&staged, &table, Some(&mapping))?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }
