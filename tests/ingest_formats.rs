@@ -564,3 +564,28 @@ fn zeek_tsv_escapes_are_decoded() {
         Some("[\"y,z\",\"w\"]")
     );
 }
+
+#[test]
+fn reject_line_numbers_point_at_the_lines_in_the_file() {
+    let case = Case::open_in_memory().unwrap();
+    let conn_log = fixture("sample/zeek/conn.log");
+    load(&case, std::slice::from_ref(&conn_log));
+    let content = std::fs::read_to_string(&conn_log).unwrap();
+    let mut stmt = case
+        .conn()
+        .prepare("SELECT line FROM quarry_rejects ORDER BY line")
+        .unwrap();
+    let lines: Vec<i64> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let text = content.lines().nth(line as usize - 1).unwrap_or_default();
+        assert!(
+            text.contains("notaport") || text.split('\t').count() < 21,
+            "line {line} is not a bad line: {text:?}"
+        );
+    }
+}

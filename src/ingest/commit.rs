@@ -61,6 +61,16 @@ pub fn create_stage(conn: &Connection, columns: &[String]) -> Result<(), IngestE
     Ok(())
 }
 
+/// The SQL for a staged row's line number in its file, given the lines before the first row.
+/// Row ids of a table written inside a transaction do not start at 0, so they are counted
+/// from the first staged row.
+pub fn line_of_row(lines_before: u64) -> String {
+    format!(
+        "(rowid - (SELECT min(rowid) FROM temp.{STAGE}) + {})",
+        lines_before + 1
+    )
+}
+
 /// Drops the staging table.
 pub fn drop_stage(conn: &Connection) -> Result<(), IngestError> {
     conn.execute_batch(&format!(

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{Counts, Raw, Staged, STAGE};
+use super::commit::{line_of_row, Counts, Raw, Staged, STAGE};
 use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -125,7 +125,14 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         header.len(),
         false,
     )?;
-    let counts = finish(r, &header, &table, mapping.as_deref(), "rowid + 2", None)?;
+    let counts = finish(
+        r,
+        &header,
+        &table,
+        mapping.as_deref(),
+        &line_of_row(1),
+        None,
+    )?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }

@@ -1,6 +1,6 @@
 //! Parquet exports, read with read_parquet; nested values are kept as JSON text.
 
-use super::commit::STAGE;
+use super::commit::{line_of_row, STAGE};
 use super::exports::{finish, resolve_table};
 use super::load::{ReadResult, Reader};
 use super::sql::{ident, lit};
@@ -44,6 +44,13 @@ pub fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
         }
     ))?;
     r.progress.add(r.source.size);
-    let counts = finish(r, &header, &table, mapping.as_deref(), "rowid + 1", None)?;
+    let counts = finish(
+        r,
+        &header,
+        &table,
+        mapping.as_deref(),
+        &line_of_row(0),
+        None,
+    )?;
     Ok((table, counts, 0))
 }

@@ -1,6 +1,6 @@
 //! AWS VPC flow logs (space-separated text, `-` for no value) → AWSVPCFlow via read_csv.
 
-use super::commit::{Raw, Staged};
+use super::commit::{line_of_row, Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::mappings;
@@ -65,7 +65,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
                 (format!("nullif({col}, {})", lit("-")), target)
             })
             .collect(),
-        line: format!("rowid + {}", if has_header { 2 } else { 1 }),
+        line: line_of_row(u64::from(has_header)),
         raw: Raw::FieldsJson,
         constants: Vec::new(),
     };

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{Raw, Staged};
+use super::commit::{line_of_row, Raw, Staged};
 use super::exports::read_csv_stage;
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -204,7 +204,7 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
             .enumerate()
             .map(|(i, (f, t))| (field_expr(&format!("c{i}"), t, &h), f.clone()))
             .collect(),
-        line: format!("rowid + {}", h.header_lines + 1),
+        line: line_of_row(h.header_lines as u64),
         raw: Raw::FieldsJson,
         constants: r.constants.clone(),
     };
