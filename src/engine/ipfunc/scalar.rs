@@ -1,0 +1,276 @@
+//! The DuckDB side of the IP functions: reading argument vectors, writing results.
+
+use std::borrow::Cow;
+
+use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
+use duckdb::ffi::duckdb_string_t;
+use duckdb::types::DuckString;
+use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
+use duckdb::vtab::arrow::WritableVector;
+use duckdb::Connection;
+
+use super::net;
+
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+/// The strings of argument `col`, `None` for NULL rows.
+fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<Cow<'_, str>>> {
+    let vector = input.flat_vector(col);
+    let len = input.len();
+    // SAFETY: the argument is declared VARCHAR, whose physical storage is duckdb_string_t,
+    // and the C API flattens every input vector to `len` rows before calling us.
+    let raw = unsafe { vector.as_slice_with_len::<duckdb_string_t>(len) };
+    raw.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if vector.row_is_null(i as u64) {
+                None
+            } else {
+                Some(DuckString::new(&mut { *s }).as_str().into_owned().into())
+            }
+        })
+        .collect()
+}
+
+/// The integer argument `col` (a prefix length), `None` for NULL rows or values outside 0..=255.
+fn prefixes(input: &DataChunkHandle, col: usize) -> Vec<Option<u8>> {
+    let vector = input.flat_vector(col);
+    // SAFETY: the argument is declared INTEGER (i32) and flattened to `len` rows.
+    let raw = unsafe { vector.as_slice_with_len::<i32>(input.len()) };
+    raw.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if vector.row_is_null(i as u64) {
+                None
+            } else {
+                u8::try_from(*v).ok()
+            }
+        })
+        .collect()
+}
+
+/// The VARCHAR[] argument `col`, parsed as a list of IPv4 networks per row.
+fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<net::V4List>> {
+    let list = input.list_vector(col);
+    let total = list.len();
+    let child = list.child(total);
+    // SAFETY: the list's children are VARCHAR and the child vector holds `total` entries.
+    let raw = unsafe { child.as_slice_with_len::<duckdb_string_t>(total) };
+    let mut previous: Option<((usize, usize), net::V4List)> = None;
+    (0..input.len())
+        .map(|row| {
+            if list.row_is_null(row as u64) {
+                return None;
+            }
+            let (offset, len) = list.get_entry(row);
+            // Constant lists repeat the same entry on every row: parse them once.
+            if let Some((entry, parsed)) = &previous {
+                if *entry == (offset, len) {
+                    return Some(parsed.clone());
+                }
+            }
+            let texts: Vec<Option<String>> = (offset..offset + len)
+                .map(|i| {
+                    (!child.row_is_null(i as u64))
+                        .then(|| DuckString::new(&mut { raw[i] }).as_str().into_owned())
+                })
+                .collect();
+            let parsed = net::V4List::parse(texts.iter().map(|t| t.as_deref()));
+            previous = Some(((offset, len), parsed.clone()));
+            Some(parsed)
+        })
+        .collect()
+}
+
+/// Writes one BOOLEAN per row; `None` becomes NULL.
+fn write_bools(output: &mut dyn WritableVector, values: impl Iterator<Item = Option<bool>>) {
+    let mut out = output.flat_vector();
+    for (i, v) in values.enumerate() {
+        match v {
+            // SAFETY: the return type is BOOLEAN (one byte per row) and i < chunk size.
+            Some(b) => unsafe { out.as_mut_slice::<bool>()[i] = b },
+            None => out.set_null(i),
+        }
+    }
+}
+
+/// Writes one integer of type `T` per row; `None` becomes NULL.
+fn write_ints<T: Copy>(output: &mut dyn WritableVector, values: impl Iterator<Item = Option<T>>) {
+    let mut out = output.flat_vector();
+    for (i, v) in values.enumerate() {
+        match v {
+            // SAFETY: `T` matches the declared return type and i < chunk size.
+            Some(x) => unsafe { out.as_mut_slice::<T>()[i] = x },
+            None => out.set_null(i),
+        }
+    }
+}
+
+fn ty(id: LogicalTypeId) -> LogicalTypeHandle {
+    LogicalTypeHandle::from(id)
+}
+
+fn varchar_list() -> LogicalTypeHandle {
+    LogicalTypeHandle::list(&ty(LogicalTypeId::Varchar))
+}
+
+/// Signatures `(VARCHAR, VARCHAR) -> ret` and `(VARCHAR, VARCHAR, INTEGER) -> ret`.
+fn pair_with_prefix(ret: LogicalTypeId) -> Vec<ScalarFunctionSignature> {
+    vec![
+        ScalarFunctionSignature::exact(
+            vec![ty(LogicalTypeId::Varchar), ty(LogicalTypeId::Varchar)],
+            ty(ret),
+        ),
+        ScalarFunctionSignature::exact(
+            vec![
+                ty(LogicalTypeId::Varchar),
+                ty(LogicalTypeId::Varchar),
+                ty(LogicalTypeId::Integer),
+            ],
+            ty(ret),
+        ),
+    ]
+}
+
+/// Applies `f` to the two string arguments and the optional prefix of each row.
+fn over_pairs<T>(
+    input: &DataChunkHandle,
+    f: impl Fn(&str, &str, Option<u8>) -> Option<T>,
+) -> Vec<Option<T>> {
+    let (a, b) = (strings(input, 0), strings(input, 1));
+    let p = (input.num_columns() > 2).then(|| prefixes(input, 2));
+    (0..input.len())
+        .map(|i| {
+            let prefix = match &p {
+                Some(p) => Some(p[i]?),
+                None => None,
+            };
+            f(a[i].as_deref()?, b[i].as_deref()?, prefix)
+        })
+        .collect()
+}
+
+struct IsPrivate;
+impl VScalar for IsPrivate {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        let ips = strings(input, 0);
+        write_bools(
+            output,
+            ips.iter().map(|ip| net::is_private_v4(ip.as_deref()?)),
+        );
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![ty(LogicalTypeId::Varchar)],
+            ty(LogicalTypeId::Boolean),
+        )]
+    }
+}
+
+struct ParseIpv4;
+impl VScalar for ParseIpv4 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        let ips = strings(input, 0);
+        write_ints(output, ips.iter().map(|ip| net::parse_ipv4(ip.as_deref()?)));
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![ty(LogicalTypeId::Varchar)],
+            ty(LogicalTypeId::Bigint),
+        )]
+    }
+}
+
+struct MatchV4;
+impl VScalar for MatchV4 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        write_bools(output, over_pairs(input, net::match_v4).into_iter());
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        pair_with_prefix(LogicalTypeId::Boolean)
+    }
+}
+
+struct CompareV4;
+impl VScalar for CompareV4 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        write_ints(output, over_pairs(input, net::compare_v4).into_iter());
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        pair_with_prefix(LogicalTypeId::Integer)
+    }
+}
+
+struct InRangeV4;
+impl VScalar for InRangeV4 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        write_bools(
+            output,
+            over_pairs(input, |ip, range, _| net::in_range_v4(ip, range)).into_iter(),
+        );
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![ty(LogicalTypeId::Varchar), ty(LogicalTypeId::Varchar)],
+            ty(LogicalTypeId::Boolean),
+        )]
+    }
+}
+
+struct MatchV6;
+impl VScalar for MatchV6 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        write_bools(output, over_pairs(input, net::match_v6).into_iter());
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        pair_with_prefix(LogicalTypeId::Boolean)
+    }
+}
+
+/// `ipv4_is_match_any` and `ipv4_is_in_any_range`: an address against a list of networks.
+struct InAnyV4;
+impl VScalar for InAnyV4 {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        let ips = strings(input, 0);
+        let nets = lists(input, 1);
+        write_bools(
+            output,
+            ips.iter()
+                .zip(&nets)
+                .map(|(ip, list)| list.as_ref()?.contains(ip.as_deref()?)),
+        );
+        Ok(())
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![ty(LogicalTypeId::Varchar), varchar_list()],
+            ty(LogicalTypeId::Boolean),
+        )]
+    }
+}
+
+/// Registers every function under its Kusto name.
+pub fn register_all(conn: &Connection) -> duckdb::Result<()> {
+    conn.register_scalar_function::<IsPrivate>("ipv4_is_private")?;
+    conn.register_scalar_function::<ParseIpv4>("parse_ipv4")?;
+    conn.register_scalar_function::<MatchV4>("ipv4_is_match")?;
+    conn.register_scalar_function::<CompareV4>("ipv4_compare")?;
+    conn.register_scalar_function::<InRangeV4>("ipv4_is_in_range")?;
+    conn.register_scalar_function::<MatchV6>("ipv6_is_match")?;
+    conn.register_scalar_function::<InAnyV4>("ipv4_is_match_any")?;
+    conn.register_scalar_function::<InAnyV4>("ipv4_is_in_any_range")?;
+    Ok(())
+}
