@@ -1,16 +1,91 @@
 //! Terminal-safe text: every string from logs or hunt files passes through here before
-//! it reaches a terminal.
+//! it reaches a terminal, so log data cannot move the cursor, set the title, write the
+//! clipboard (OSC 52), plant hyperlinks (OSC 8) or reorder text with bidi controls.
+//!
+//! Escape sequences (ESC or the 8-bit CSI/OSC/DCS introducers up to their terminator)
+//! are replaced by one visible `␛` each; any other control, bidi or invisible format
+//! character becomes its `\u{..}` escape, so an analyst sees that it was there.
 
 use std::borrow::Cow;
 
-/// Replaces control characters so that `s` cannot drive the terminal.
+/// True for characters that must never reach a terminal as they are.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}'              // zero-width no-break space / BOM
+        )
+}
+
+/// What ends a string-type sequence (OSC, DCS, APC, PM, SOS): BEL, ST (ESC \) or 8-bit ST.
+fn skip_string_sequence(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9C}' => return,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Skips the parameters and final byte of a CSI sequence.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(&c) = chars.peek() {
+        chars.next();
+        if ('\u{40}'..='\u{7E}').contains(&c) {
+            return;
+        }
+        if !('\u{20}'..='\u{3F}').contains(&c) {
+            return;
+        }
+    }
+}
+
+/// Makes `s` inert for a terminal; borrows when nothing needs changing.
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.chars()
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-            .collect(),
-    )
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                out.push('␛');
+                match chars.peek() {
+                    Some('[') => {
+                        chars.next();
+                        skip_csi(&mut chars);
+                    }
+                    Some(']' | 'P' | '_' | '^' | 'X') => {
+                        chars.next();
+                        skip_string_sequence(&mut chars);
+                    }
+                    Some(_) => {
+                        chars.next();
+                    }
+                    None => {}
+                }
+            }
+            '\u{9B}' => {
+                out.push('␛');
+                skip_csi(&mut chars);
+            }
+            '\u{9D}' | '\u{90}' | '\u{9F}' | '\u{9E}' | '\u{98}' => {
+                out.push('␛');
+                skip_string_sequence(&mut chars);
+            }
+            c if is_unsafe(c) => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
