@@ -1,7 +1,6 @@
-//! KQL → DuckDB SQL compiler.
-//!
-//! `compile` turns a hunting query into SQL for the case database, keeping the query's
-//! structure (its `let` parameters, stages and last `summarize`) for the hunt library.
+//! KQL → DuckDB SQL compiler. Today this holds what the compiler works from: the catalog
+//! of the case (tables, views, watchlists, clock and time window) and KQL's scalar types;
+//! the engine builds the catalog from the case's schema.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

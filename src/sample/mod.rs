@@ -1,1 +1,0 @@
-//! Sample generator (sample helper).
