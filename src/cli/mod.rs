@@ -2,6 +2,7 @@
 
 mod case_args;
 mod clock;
+mod intel;
 mod load;
 mod query;
 mod tables;
@@ -37,6 +38,10 @@ pub enum Command {
     Clock(clock::ClockArgs),
     /// Write a query result to a CSV, JSON or Parquet file.
     Export(query::ExportArgs),
+    /// Import, list and show watchlists (read by `_GetWatchlist('name')`).
+    Watchlist(intel::WatchlistArgs),
+    /// Import threat-intelligence indicators (CSV or STIX 2.1).
+    Ti(intel::TiArgs),
 }
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
@@ -66,5 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tables(args) => tables::run(&cli.case, &args),
         Command::Clock(args) => clock::run(&cli.case, &args),
         Command::Export(args) => query::export(&cli.case, &args),
+        Command::Watchlist(args) => intel::watchlist(&cli.case, &args),
+        Command::Ti(args) => intel::ti(&cli.case, &args),
     }
 }
