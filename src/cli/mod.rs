@@ -3,6 +3,7 @@
 mod case_args;
 mod clock;
 mod intel;
+mod kql;
 mod load;
 mod query;
 mod tables;
@@ -42,6 +43,8 @@ pub enum Command {
     Watchlist(intel::WatchlistArgs),
     /// Import threat-intelligence indicators (CSV or STIX 2.1).
     Ti(intel::TiArgs),
+    /// Compile a KQL query and run it on the case (--sql prints the SQL).
+    Kql(kql::KqlArgs),
 }
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
@@ -73,5 +76,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => query::export(&cli.case, &args),
         Command::Watchlist(args) => intel::watchlist(&cli.case, &args),
         Command::Ti(args) => intel::ti(&cli.case, &args),
+        Command::Kql(args) => kql::run(&cli.case, &args),
     }
 }

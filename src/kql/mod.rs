@@ -1,11 +1,21 @@
-//! KQL → DuckDB SQL compiler. Today this holds what the compiler works from: the catalog
-//! of the case (tables, views, watchlists, clock and time window) and KQL's scalar types;
-//! the engine builds the catalog from the case's schema.
+//! KQL → DuckDB SQL compiler: lexer → parser (AST) → SQL generator with a schema per stage.
+//! The engine builds the [`Catalog`] (tables, views, watchlists, clock, time window) from the
+//! case; [`compile`] turns a query into SQL or precise [`Diagnostics`].
+
+pub mod ast;
+pub mod diag;
+pub mod functions;
+pub mod lexer;
+pub mod parser;
+pub mod sqlgen;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use sqlgen::Stage;
 
 /// The scalar types of KQL, as the compiler tracks them for every column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,4 +73,116 @@ pub struct Catalog {
     pub window: (NaiveDateTime, NaiveDateTime),
     /// Where `externaldata` URLs resolve to local files.
     pub externaldata_dir: Option<PathBuf>,
+}
+
+/// A top-level scalar `let` bound to a literal: an editable parameter of the query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The `let` name.
+    pub name: String,
+    /// Its KQL type.
+    pub ty: KqlType,
+    /// The literal as written in the query (or the override).
+    pub value: String,
+    /// 1-based line of the `let`.
+    pub line: usize,
+}
+
+/// A compiled query.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// DuckDB SQL: one CTE per tabular operator, then the final SELECT.
+    pub sql: String,
+    /// The result columns.
+    pub columns: Vec<ColumnDef>,
+    /// Notes for the user (exactness, approximations).
+    pub notes: Vec<String>,
+    /// Top-level scalar `let` literals.
+    pub params: Vec<Param>,
+    /// The stages of the query's main pipeline, source first.
+    pub stages: Vec<Stage>,
+    /// The last `summarize` of the main pipeline: its index in `stages` and its key columns.
+    pub last_summarize: Option<(usize, Vec<String>)>,
+}
+
+/// Compiles KQL `text` to DuckDB SQL for `catalog`.
+pub fn compile(text: &str, catalog: &Catalog) -> Result<Compiled, Diagnostics> {
+    compile_with(text, catalog, &[])
+}
+
+/// Like [`compile`], with parameter overrides: `(let name, KQL literal text)` pairs replace
+/// the values of top-level scalar `let` statements.
+pub fn compile_with(
+    text: &str,
+    catalog: &Catalog,
+    overrides: &[(String, String)],
+) -> Result<Compiled, Diagnostics> {
+    let query = parser::parse(text).map_err(|d| Diagnostics::single(text, d))?;
+    let mut gen = sqlgen::Gen::new(catalog);
+    let mut params = Vec::new();
+    for l in &query.lets {
+        let line = diag::line_col(text, l.name_span.start).0;
+        match &l.value {
+            ast::LetValue::Tabular(p) => {
+                let rel = gen
+                    .pipeline(p, false)
+                    .map_err(|d| Diagnostics::single(text, d))?;
+                gen.tables.insert(l.name.clone(), rel);
+            }
+            ast::LetValue::Scalar(e) => {
+                if let ast::ExprKind::Name(n) = &e.kind {
+                    if !gen.scalars.contains_key(n) {
+                        let rel = gen
+                            .source(n, &e.span)
+                            .map_err(|d| Diagnostics::single(text, d))?;
+                        gen.tables.insert(l.name.clone(), rel);
+                        continue;
+                    }
+                }
+                let (typed, written) = match overrides.iter().find(|(n, _)| n == &l.name) {
+                    Some((_, value)) => {
+                        let over = |d: Diagnostic| {
+                            let mut ds = Diagnostics::single(value, d);
+                            for item in &mut ds.items {
+                                item.message = format!("parameter `{}`: {}", l.name, item.message);
+                            }
+                            ds
+                        };
+                        let e = parser::parse_expr(value).map_err(over)?;
+                        (gen.expr(&e, &[]).map_err(over)?, value.clone())
+                    }
+                    None => (
+                        gen.expr(e, &[]).map_err(|d| Diagnostics::single(text, d))?,
+                        text.get(e.span.clone()).unwrap_or_default().to_string(),
+                    ),
+                };
+                if typed.lit.is_some()
+                    || typed
+                        .list
+                        .as_ref()
+                        .is_some_and(|l| l.iter().all(|t| t.lit.is_some()))
+                {
+                    params.push(Param {
+                        name: l.name.clone(),
+                        ty: typed.ty,
+                        value: written,
+                        line,
+                    });
+                }
+                gen.tables.remove(&l.name);
+                gen.scalars.insert(l.name.clone(), typed);
+            }
+        }
+    }
+    let rel = gen
+        .pipeline(&query.body, true)
+        .map_err(|d| Diagnostics::single(text, d))?;
+    Ok(Compiled {
+        sql: gen.finish(&rel),
+        columns: rel.cols,
+        notes: gen.notes,
+        params,
+        stages: gen.stages,
+        last_summarize: gen.last_summarize,
+    })
 }

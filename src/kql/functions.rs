@@ -1,0 +1,581 @@
+//! KQL scalar and aggregate functions and how each maps to DuckDB SQL.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::ast::Lit;
+use super::KqlType;
+
+/// A compiled expression: its SQL, its KQL type, and its value when it is a constant.
+#[derive(Debug, Clone)]
+pub struct Typed {
+    /// DuckDB SQL text.
+    pub sql: String,
+    /// KQL type.
+    pub ty: KqlType,
+    /// The constant value, for literals (lets constant folding and `in` lists work).
+    pub lit: Option<Lit>,
+    /// The elements, for `dynamic([...])` array values.
+    pub list: Option<Vec<Typed>>,
+}
+
+impl Typed {
+    /// A computed (non-constant) value.
+    pub fn new(sql: impl Into<String>, ty: KqlType) -> Self {
+        Typed {
+            sql: sql.into(),
+            ty,
+            lit: None,
+            list: None,
+        }
+    }
+
+    /// A constant.
+    pub fn lit(l: Lit) -> Self {
+        let (sql, ty) = match &l {
+            Lit::Bool(b) => (b.to_string(), KqlType::Bool),
+            Lit::Long(n) => (n.to_string(), KqlType::Long),
+            Lit::Real(r) if r.is_finite() => (format!("CAST({r:?} AS DOUBLE)"), KqlType::Real),
+            Lit::Real(r) => (format!("CAST('{r}' AS DOUBLE)"), KqlType::Real),
+            Lit::Str(s) => (quote_str(s), KqlType::String),
+            Lit::TimeSpan(us) => (format!("INTERVAL '{us} microseconds'"), KqlType::TimeSpan),
+            Lit::DateTime(t) => (
+                format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+                KqlType::DateTime,
+            ),
+            Lit::Null => ("NULL".to_string(), KqlType::DateTime),
+        };
+        Typed {
+            sql,
+            ty,
+            lit: Some(l),
+            list: None,
+        }
+    }
+
+    /// The constant string value, if this is a string literal.
+    pub fn str_lit(&self) -> Option<&str> {
+        match &self.lit {
+            Some(Lit::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the type is numeric.
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self.ty,
+            KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal
+        )
+    }
+}
+
+/// A SQL string literal.
+pub fn quote_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A double-quoted SQL identifier.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The value as a Kusto string (`tostring`): never NULL, datetimes in ISO 8601 with `Z`.
+pub fn to_string(t: &Typed) -> Typed {
+    if let Some(Lit::Str(_)) = t.lit {
+        return t.clone();
+    }
+    let sql = match t.ty {
+        KqlType::String => format!("coalesce({}, '')", t.sql),
+        KqlType::DateTime => format!(
+            "coalesce(strftime({x}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({x}) % 1000000 = 0 \
+             THEN '' ELSE '.' || lpad(CAST(microsecond({x}) % 1000000 AS VARCHAR), 6, '0') || '0' END || 'Z', '')",
+            x = t.sql
+        ),
+        KqlType::Dynamic => format!("coalesce(CAST(to_json({}) AS VARCHAR), '')", t.sql),
+        _ => format!("coalesce(CAST({} AS VARCHAR), '')", t.sql),
+    };
+    Typed::new(sql, KqlType::String)
+}
+
+fn arity(name: &str, args: &[Typed], min: usize, max: usize) -> Result<(), String> {
+    if args.len() < min || args.len() > max {
+        let want = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(format!(
+            "{name}() takes {want} argument(s), got {}",
+            args.len()
+        ));
+    }
+    Ok(())
+}
+
+fn want(name: &str, t: &Typed, ty: &[KqlType]) -> Result<(), String> {
+    if ty.contains(&t.ty) {
+        Ok(())
+    } else {
+        Err(format!("{name}() does not accept a {:?} argument", t.ty))
+    }
+}
+
+/// Converts to an integer type the Kusto way (reals truncate toward zero; bad text is null).
+fn to_integer(t: &Typed, sql_ty: &str, ty: KqlType) -> Typed {
+    let sql = match t.ty {
+        KqlType::Real | KqlType::Decimal => format!("TRY_CAST(trunc({}) AS {sql_ty})", t.sql),
+        KqlType::String => format!(
+            "TRY_CAST(trunc(TRY_CAST(trim({}) AS DOUBLE)) AS {sql_ty})",
+            t.sql
+        ),
+        _ => format!("TRY_CAST({} AS {sql_ty})", t.sql),
+    };
+    Typed::new(sql, ty)
+}
+
+/// Type of `iff`/`case` branches: the first non-null-literal branch decides.
+fn common_type(items: &[&Typed]) -> KqlType {
+    items
+        .iter()
+        .find(|t| !matches!(t.lit, Some(Lit::Null)))
+        .map_or(KqlType::String, |t| t.ty)
+}
+
+/// Offset between 0001-01-01 (Kusto's datetime bin origin) and the Unix epoch, in microseconds.
+const YEAR1_OFFSET_US: i64 = 62_135_596_800_000_000;
+
+/// `bin(value, size)`: rounds down to a multiple of `size`.
+fn bin(args: &[Typed]) -> Result<Typed, String> {
+    arity("bin", args, 2, 2)?;
+    let (v, size) = (&args[0], &args[1]);
+    match (v.ty, size.ty) {
+        (KqlType::DateTime, KqlType::TimeSpan) => {
+            let Some(Lit::TimeSpan(us)) = size.lit else {
+                return Err("bin() on a datetime needs a constant timespan size".into());
+            };
+            if us <= 0 {
+                return Err("bin() needs a positive size".into());
+            }
+            Ok(Typed::new(
+                format!(
+                    "make_timestamp(((epoch_us({}) + {YEAR1_OFFSET_US}) // {us}) * {us} - {YEAR1_OFFSET_US})",
+                    v.sql
+                ),
+                KqlType::DateTime,
+            ))
+        }
+        (KqlType::Int | KqlType::Long, KqlType::Int | KqlType::Long) => Ok(Typed::new(
+            format!(
+                "CAST(floor({} / {}) * {} AS BIGINT)",
+                v.sql, size.sql, size.sql
+            ),
+            v.ty,
+        )),
+        (a, b)
+            if [a, b].iter().all(|t| {
+                matches!(
+                    t,
+                    KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal
+                )
+            }) =>
+        {
+            Ok(Typed::new(
+                format!("(floor({} / {}) * {})", v.sql, size.sql, size.sql),
+                KqlType::Real,
+            ))
+        }
+        (a, b) => Err(format!("bin() on {a:?} by {b:?} is not supported yet")),
+    }
+}
+
+/// Compiles a scalar function call. `None` means quarry does not know the function.
+pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<Typed, String>> {
+    use KqlType as K;
+    let r = (|| -> Result<Typed, String> {
+        match name {
+            "tostring" => {
+                arity(name, args, 1, 1)?;
+                Ok(to_string(&args[0]))
+            }
+            "toint" => {
+                arity(name, args, 1, 1)?;
+                Ok(to_integer(&args[0], "INTEGER", K::Int))
+            }
+            "tolong" => {
+                arity(name, args, 1, 1)?;
+                Ok(to_integer(&args[0], "BIGINT", K::Long))
+            }
+            "todouble" | "toreal" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(
+                    format!("TRY_CAST({} AS DOUBLE)", args[0].sql),
+                    K::Real,
+                ))
+            }
+            "tolower" | "toupper" => {
+                arity(name, args, 1, 1)?;
+                let f = if name == "tolower" { "lower" } else { "upper" };
+                Ok(Typed::new(
+                    format!("{f}({})", to_string(&args[0]).sql),
+                    K::String,
+                ))
+            }
+            "strlen" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(
+                    format!("CAST(length({}) AS BIGINT)", to_string(&args[0]).sql),
+                    K::Long,
+                ))
+            }
+            "strcat" => {
+                arity(name, args, 1, 64)?;
+                let parts: Vec<String> = args.iter().map(|a| to_string(a).sql).collect();
+                Ok(Typed::new(
+                    format!("concat({})", parts.join(", ")),
+                    K::String,
+                ))
+            }
+            "iff" | "iif" => {
+                arity(name, args, 3, 3)?;
+                want(name, &args[0], &[K::Bool])?;
+                Ok(Typed::new(
+                    format!(
+                        "CASE WHEN {} THEN {} ELSE {} END",
+                        args[0].sql, args[1].sql, args[2].sql
+                    ),
+                    common_type(&[&args[1], &args[2]]),
+                ))
+            }
+            "case" => {
+                if args.len() < 3 || args.len() % 2 == 0 {
+                    return Err(
+                        "case() takes pairs of predicate and value, then an else value".into(),
+                    );
+                }
+                let mut sql = String::from("CASE");
+                let mut values = Vec::new();
+                for pair in args[..args.len() - 1].chunks(2) {
+                    want(name, &pair[0], &[K::Bool])?;
+                    sql.push_str(&format!(" WHEN {} THEN {}", pair[0].sql, pair[1].sql));
+                    values.push(&pair[1]);
+                }
+                let last = &args[args.len() - 1];
+                values.push(last);
+                sql.push_str(&format!(" ELSE {} END", last.sql));
+                Ok(Typed::new(sql, common_type(&values)))
+            }
+            "coalesce" => {
+                arity(name, args, 2, 64)?;
+                let ty = common_type(&args.iter().collect::<Vec<_>>());
+                let parts: Vec<String> = args
+                    .iter()
+                    .map(|a| {
+                        if a.ty == K::String {
+                            format!("nullif({}, '')", a.sql)
+                        } else {
+                            a.sql.clone()
+                        }
+                    })
+                    .collect();
+                let sql = format!("coalesce({})", parts.join(", "));
+                Ok(if ty == K::String {
+                    Typed::new(format!("coalesce({sql}, '')"), ty)
+                } else {
+                    Typed::new(sql, ty)
+                })
+            }
+            "isempty" | "isnotempty" => {
+                arity(name, args, 1, 1)?;
+                let a = &args[0];
+                let empty = if a.ty == K::String {
+                    format!("({x} IS NULL OR {x} = '')", x = a.sql)
+                } else {
+                    format!("({} IS NULL)", a.sql)
+                };
+                Ok(Typed::new(
+                    if name == "isempty" {
+                        empty
+                    } else {
+                        format!("(NOT {empty})")
+                    },
+                    K::Bool,
+                ))
+            }
+            "isnull" | "isnotnull" => {
+                arity(name, args, 1, 1)?;
+                let a = &args[0];
+                // Kusto strings are never null: isnull() on a string is always false.
+                let null = if a.ty == K::String {
+                    "false".to_string()
+                } else {
+                    format!("({} IS NULL)", a.sql)
+                };
+                Ok(Typed::new(
+                    if name == "isnull" {
+                        null
+                    } else {
+                        format!("(NOT {null})")
+                    },
+                    K::Bool,
+                ))
+            }
+            "not" => {
+                arity(name, args, 1, 1)?;
+                want(name, &args[0], &[K::Bool])?;
+                Ok(Typed::new(format!("(NOT {})", args[0].sql), K::Bool))
+            }
+            "bin" | "floor" => bin(args),
+            "ago" => {
+                arity(name, args, 1, 1)?;
+                want(name, &args[0], &[K::TimeSpan])?;
+                Ok(match args[0].lit {
+                    Some(Lit::TimeSpan(us)) => Typed::lit(Lit::DateTime(
+                        now.checked_sub_signed(Duration::microseconds(us))
+                            .ok_or("ago(): datetime out of range")?,
+                    )),
+                    _ => Typed::new(
+                        format!("({} - {})", Typed::lit(Lit::DateTime(now)).sql, args[0].sql),
+                        K::DateTime,
+                    ),
+                })
+            }
+            "now" => {
+                arity(name, args, 0, 1)?;
+                let offset = match args.first() {
+                    None => 0,
+                    Some(Typed {
+                        lit: Some(Lit::TimeSpan(us)),
+                        ..
+                    }) => *us,
+                    Some(_) => return Err("now() takes a constant timespan offset".into()),
+                };
+                Ok(Typed::lit(Lit::DateTime(
+                    now.checked_add_signed(Duration::microseconds(offset))
+                        .ok_or("now(): datetime out of range")?,
+                )))
+            }
+            "ipv4_is_private" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(
+                    format!("ipv4_is_private({})", to_string(&args[0]).sql),
+                    K::Bool,
+                ))
+            }
+            "ipv4_is_match" => {
+                arity(name, args, 2, 2)?;
+                let ip = to_string(&args[0]).sql;
+                Ok(match &args[1].list {
+                    Some(items) => {
+                        let parts: Vec<String> = items.iter().map(|i| to_string(i).sql).collect();
+                        Typed::new(
+                            format!("ipv4_is_match_any({ip}, [{}]::VARCHAR[])", parts.join(", ")),
+                            K::Bool,
+                        )
+                    }
+                    None => Typed::new(
+                        format!("ipv4_is_match({ip}, {})", to_string(&args[1]).sql),
+                        K::Bool,
+                    ),
+                })
+            }
+            _ => Err(String::new()),
+        }
+    })();
+    match r {
+        Err(e) if e.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+/// Whether `name` is an aggregation function.
+pub fn is_aggregate(name: &str) -> bool {
+    matches!(
+        name,
+        "count"
+            | "countif"
+            | "dcount"
+            | "dcountif"
+            | "sum"
+            | "sumif"
+            | "min"
+            | "max"
+            | "avg"
+            | "make_set"
+            | "make_list"
+            | "arg_max"
+            | "arg_min"
+            | "make_set_if"
+            | "make_list_if"
+            | "percentile"
+            | "percentiles"
+            | "stdev"
+            | "variance"
+            | "any"
+            | "take_any"
+            | "make_bag"
+            | "avgif"
+            | "maxif"
+            | "minif"
+    )
+}
+
+/// The prefix of the column name Kusto gives an unnamed aggregation: the name is
+/// `prefix_` plus the argument's column name (`count_`, `dcount_SrcIp`, `set_Port`).
+pub fn agg_prefix(name: &str) -> &str {
+    match name {
+        "make_set" | "make_set_if" => "set",
+        "make_list" | "make_list_if" => "list",
+        "take_any" => "any",
+        other => other,
+    }
+}
+
+fn limit_arg(name: &str, t: Option<&Typed>) -> Result<Option<i64>, String> {
+    match t {
+        None => Ok(None),
+        Some(Typed {
+            lit: Some(Lit::Long(n)),
+            ..
+        }) if *n > 0 => Ok(Some(*n)),
+        Some(_) => Err(format!(
+            "{name}(): the size limit must be a positive integer constant"
+        )),
+    }
+}
+
+/// Compiles an aggregation call. `None` means it is not supported yet.
+pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
+    use KqlType as K;
+    let agg = |sql: String, ty: KqlType, _prefix: &str| Typed::new(sql, ty);
+    let r = (|| -> Result<Typed, String> {
+        Ok(match name {
+            "count" => {
+                arity(name, args, 0, 0)?;
+                agg("count(*)".into(), K::Long, "count")
+            }
+            "countif" => {
+                arity(name, args, 1, 1)?;
+                want(name, &args[0], &[K::Bool])?;
+                agg(
+                    format!("count(*) FILTER (WHERE {})", args[0].sql),
+                    K::Long,
+                    "countif",
+                )
+            }
+            "dcount" => {
+                arity(name, args, 1, 2)?;
+                agg(
+                    format!("count(DISTINCT {})", args[0].sql),
+                    K::Long,
+                    "dcount",
+                )
+            }
+            "dcountif" => {
+                arity(name, args, 2, 3)?;
+                want(name, &args[1], &[K::Bool])?;
+                agg(
+                    format!(
+                        "count(DISTINCT {}) FILTER (WHERE {})",
+                        args[0].sql, args[1].sql
+                    ),
+                    K::Long,
+                    "dcountif",
+                )
+            }
+            "sum" | "sumif" => {
+                let cond = if name == "sumif" {
+                    arity(name, args, 2, 2)?;
+                    want(name, &args[1], &[K::Bool])?;
+                    format!(" FILTER (WHERE {})", args[1].sql)
+                } else {
+                    arity(name, args, 1, 1)?;
+                    String::new()
+                };
+                let a = &args[0];
+                let (sql, ty) = match a.ty {
+                    K::Int | K::Long | K::Bool => {
+                        (format!("CAST(sum({}){cond} AS BIGINT)", a.sql), K::Long)
+                    }
+                    K::Real | K::Decimal => (format!("sum({}){cond}", a.sql), a.ty),
+                    K::TimeSpan => (format!("sum({}){cond}", a.sql), K::TimeSpan),
+                    other => return Err(format!("{name}() does not accept a {other:?} argument")),
+                };
+                agg(sql, ty, if name == "sum" { "sum" } else { "sumif" })
+            }
+            "min" | "max" => {
+                arity(name, args, 1, 1)?;
+                agg(
+                    format!("{name}({})", args[0].sql),
+                    args[0].ty,
+                    if name == "min" { "min" } else { "max" },
+                )
+            }
+            "avg" => {
+                arity(name, args, 1, 1)?;
+                if !args[0].is_numeric() {
+                    return Err(format!("avg() does not accept a {:?} argument", args[0].ty));
+                }
+                agg(format!("avg({})", args[0].sql), K::Real, "avg")
+            }
+            "make_set" | "make_list" => {
+                arity(name, args, 1, 2)?;
+                let x = &args[0].sql;
+                let base = if name == "make_set" {
+                    format!("list_distinct(list({x}))")
+                } else {
+                    format!("list({x}) FILTER (WHERE {x} IS NOT NULL)")
+                };
+                let sql = match limit_arg(name, args.get(1))? {
+                    Some(n) => format!("list_slice({base}, 1, {n})"),
+                    None => base,
+                };
+                agg(
+                    sql,
+                    K::Dynamic,
+                    if name == "make_set" { "set" } else { "list" },
+                )
+            }
+            _ => return Err(String::new()),
+        })
+    })();
+    match r {
+        Err(e) if e.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(sql: &str, ty: KqlType) -> Typed {
+        Typed::new(format!("\"{sql}\""), ty)
+    }
+
+    #[test]
+    fn unknown_functions_are_none() {
+        let now = NaiveDateTime::default();
+        assert!(scalar("parse_json", &[], now).is_none());
+        assert!(aggregate("arg_max", &[]).is_none());
+        assert!(scalar("tostring", &[], now).unwrap().is_err());
+    }
+
+    #[test]
+    fn ago_folds_to_a_timestamp_literal() {
+        let now =
+            NaiveDateTime::parse_from_str("2025-01-02 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        let t = scalar("ago", &[Typed::lit(Lit::TimeSpan(86_400_000_000))], now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.sql, "TIMESTAMP '2025-01-01 00:00:00.000000'");
+    }
+
+    #[test]
+    fn sum_of_integers_is_a_bigint() {
+        let a = aggregate("sum", &[col("x", KqlType::Int)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.sql, "CAST(sum(\"x\") AS BIGINT)");
+        assert_eq!(agg_prefix("make_set"), "set");
+    }
+}

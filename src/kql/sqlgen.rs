@@ -1,0 +1,882 @@
+//! SQL generation: resolves names against the catalog, tracks the schema of every stage and
+//! emits one CTE per tabular operator.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::ast::*;
+use super::diag::Diagnostic;
+use super::functions::{self, quote_ident, quote_str, to_string, Typed};
+use super::lexer::Span;
+use super::{Catalog, ColumnDef, KqlType};
+
+/// Hidden column carrying the row order established by `sort`/`top`.
+const ORD: &str = "__quarry_ord";
+
+/// A relation the next stage selects from.
+#[derive(Debug, Clone)]
+pub struct Rel {
+    /// SQL name (quoted table or CTE name).
+    pub from: String,
+    /// Visible columns.
+    pub cols: Vec<ColumnDef>,
+    /// Whether the hidden order column is present.
+    pub ordered: bool,
+}
+
+/// One emitted stage, kept for later features (drill-down, editing).
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// The operator (`where`, `summarize`, ...), or `source` for the table.
+    pub op: String,
+    /// The CTE name (or quoted table name for the source).
+    pub cte: String,
+    /// The schema after the stage.
+    pub columns: Vec<ColumnDef>,
+}
+
+/// The generator's state for one query.
+pub struct Gen<'a> {
+    catalog: &'a Catalog,
+    /// `name AS (sql)` entries, in order.
+    pub ctes: Vec<String>,
+    /// Scalar `let` values.
+    pub scalars: HashMap<String, Typed>,
+    /// Tabular `let` values.
+    pub tables: HashMap<String, Rel>,
+    /// Notes for the user (approximations, exactness).
+    pub notes: Vec<String>,
+    /// Stages of the main pipeline.
+    pub stages: Vec<Stage>,
+    /// Index in `stages` of the last `summarize`, with its key names.
+    pub last_summarize: Option<(usize, Vec<String>)>,
+    allow_agg: bool,
+}
+
+type R<T> = Result<T, Diagnostic>;
+
+fn err<T>(span: &Span, msg: impl Into<String>) -> R<T> {
+    Err(Diagnostic::new(span.clone(), msg))
+}
+
+/// The select list for a relation's columns (plus the order column when present).
+fn col_list(cols: &[ColumnDef], ordered: bool) -> String {
+    let mut v: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+    if ordered {
+        v.push(quote_ident(ORD));
+    }
+    if v.is_empty() {
+        "NULL AS \"__quarry_empty\"".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Matches a `project-away` pattern with `*` wildcards.
+fn glob(pat: &str, name: &str) -> bool {
+    match pat.split_once('*') {
+        None => pat == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Names referenced by an expression.
+fn names(e: &Expr, out: &mut BTreeSet<String>) {
+    match &e.kind {
+        ExprKind::Lit(_) => {}
+        ExprKind::Name(n) => {
+            out.insert(n.clone());
+        }
+        ExprKind::Call(_, _, args) | ExprKind::Dynamic(args) => {
+            args.iter().for_each(|a| names(a, out))
+        }
+        ExprKind::Binary(_, a, b) => {
+            names(a, out);
+            names(b, out);
+        }
+        ExprKind::Neg(a) => names(a, out),
+        ExprKind::In { expr, list, .. } => {
+            names(expr, out);
+            list.iter().for_each(|a| names(a, out));
+        }
+        ExprKind::Between { expr, lo, hi, .. } => {
+            names(expr, out);
+            names(lo, out);
+            names(hi, out);
+        }
+    }
+}
+
+/// The column name Kusto derives for an expression: a column, or the column inside
+/// a conversion or `bin()`.
+fn derived_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Call(f, _, args)
+            if matches!(
+                f.as_str(),
+                "bin"
+                    | "floor"
+                    | "tostring"
+                    | "toint"
+                    | "tolong"
+                    | "todouble"
+                    | "toreal"
+                    | "tolower"
+                    | "toupper"
+            ) && !args.is_empty() =>
+        {
+            derived_name(&args[0])
+        }
+        _ => None,
+    }
+}
+
+/// `Column1`, `Column2`, ...: the first not in `taken`.
+fn fresh_column(taken: &[ColumnDef], extra: &[String]) -> String {
+    (1..)
+        .map(|i| format!("Column{i}"))
+        .find(|n| !taken.iter().any(|c| &c.name == n) && !extra.contains(n))
+        .unwrap_or_default()
+}
+
+fn is_int(t: KqlType) -> bool {
+    matches!(t, KqlType::Int | KqlType::Long)
+}
+
+impl<'a> Gen<'a> {
+    /// A generator for `catalog`.
+    pub fn new(catalog: &'a Catalog) -> Self {
+        Gen {
+            catalog,
+            ctes: Vec::new(),
+            scalars: HashMap::new(),
+            tables: HashMap::new(),
+            notes: Vec::new(),
+            stages: Vec::new(),
+            last_summarize: None,
+            allow_agg: false,
+        }
+    }
+
+    fn note(&mut self, n: &str) {
+        if !self.notes.iter().any(|x| x == n) {
+            self.notes.push(n.to_string());
+        }
+    }
+
+    fn push_cte(&mut self, sql: String) -> String {
+        let name = format!("s{}", self.ctes.len());
+        self.ctes.push(format!("{} AS ({sql})", quote_ident(&name)));
+        quote_ident(&name)
+    }
+
+    /// Resolves a pipeline's source name.
+    pub fn source(&self, name: &str, span: &Span) -> R<Rel> {
+        if let Some(rel) = self.tables.get(name) {
+            return Ok(rel.clone());
+        }
+        if let Some(cols) = self.catalog.tables.get(name) {
+            return Ok(Rel {
+                from: quote_ident(name),
+                cols: cols.clone(),
+                ordered: false,
+            });
+        }
+        let hint = self
+            .catalog
+            .tables
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .map(|k| format!(" (names are case-sensitive: did you mean `{k}`?)"))
+            .unwrap_or_default();
+        err(
+            span,
+            format!("unknown table `{name}`{hint}: load it with `quarry load`"),
+        )
+    }
+
+    /// Compiles a pipeline; `record` keeps its stages for the compiled form.
+    pub fn pipeline(&mut self, p: &Pipeline, record: bool) -> R<Rel> {
+        let mut rel = self.source(&p.source, &p.source_span)?;
+        if record {
+            self.stages.push(Stage {
+                op: "source".into(),
+                cte: rel.from.clone(),
+                columns: rel.cols.clone(),
+            });
+        }
+        for op in &p.ops {
+            let (name, next) = self.op(op, rel)?;
+            rel = next;
+            if record {
+                if name == "summarize" {
+                    if let OpKind::Summarize { by, .. } = &op.kind {
+                        let keys = rel.cols[..by.len()]
+                            .iter()
+                            .map(|c| c.name.clone())
+                            .collect();
+                        self.last_summarize = Some((self.stages.len(), keys));
+                    }
+                }
+                self.stages.push(Stage {
+                    op: name.into(),
+                    cte: rel.from.clone(),
+                    columns: rel.cols.clone(),
+                });
+            }
+        }
+        Ok(rel)
+    }
+
+    /// The final SELECT over a relation, restoring the sort order.
+    pub fn finish(&self, rel: &Rel) -> String {
+        let mut sql = String::new();
+        if !self.ctes.is_empty() {
+            sql.push_str("WITH ");
+            sql.push_str(&self.ctes.join(",\n"));
+            sql.push('\n');
+        }
+        sql.push_str(&format!(
+            "SELECT {} FROM {}",
+            col_list(&rel.cols, false),
+            rel.from
+        ));
+        if rel.ordered {
+            sql.push_str(&format!(" ORDER BY {}", quote_ident(ORD)));
+        }
+        sql
+    }
+
+    fn op(&mut self, op: &Op, rel: Rel) -> R<(&'static str, Rel)> {
+        let from = rel.from.clone();
+        Ok(match &op.kind {
+            OpKind::Where(pred) => {
+                let p = self.expr(pred, &rel.cols)?;
+                if p.ty != KqlType::Bool {
+                    return err(&pred.span, "`where` needs a boolean expression");
+                }
+                let sql = format!(
+                    "SELECT {} FROM {from} WHERE {}",
+                    col_list(&rel.cols, rel.ordered),
+                    p.sql
+                );
+                let from = self.push_cte(sql);
+                ("where", Rel { from, ..rel })
+            }
+            OpKind::Take(n) => {
+                let n = self.limit(n)?;
+                let order = if rel.ordered {
+                    format!(" ORDER BY {}", quote_ident(ORD))
+                } else {
+                    String::new()
+                };
+                let sql = format!(
+                    "SELECT {} FROM {from}{order} LIMIT {n}",
+                    col_list(&rel.cols, rel.ordered)
+                );
+                let from = self.push_cte(sql);
+                ("take", Rel { from, ..rel })
+            }
+            OpKind::Count => {
+                let from = self.push_cte(format!("SELECT count(*) AS \"Count\" FROM {from}"));
+                let cols = vec![ColumnDef {
+                    name: "Count".into(),
+                    ty: KqlType::Long,
+                }];
+                (
+                    "count",
+                    Rel {
+                        from,
+                        cols,
+                        ordered: false,
+                    },
+                )
+            }
+            OpKind::Extend(assigns) => ("extend", self.extend(assigns, rel)?),
+            OpKind::Project(assigns) => {
+                let (sel, cols) = self.projection(assigns, &rel.cols)?;
+                let mut sel = sel.join(", ");
+                if rel.ordered {
+                    sel.push_str(&format!(", {}", quote_ident(ORD)));
+                }
+                let from = self.push_cte(format!("SELECT {sel} FROM {from}"));
+                (
+                    "project",
+                    Rel {
+                        from,
+                        cols,
+                        ordered: rel.ordered,
+                    },
+                )
+            }
+            OpKind::ProjectAway(pats) => {
+                for (pat, span) in pats {
+                    if !pat.contains('*') && !rel.cols.iter().any(|c| &c.name == pat) {
+                        return err(span, format!("unknown column `{pat}`"));
+                    }
+                }
+                let cols: Vec<ColumnDef> = rel
+                    .cols
+                    .iter()
+                    .filter(|c| !pats.iter().any(|(p, _)| glob(p, &c.name)))
+                    .cloned()
+                    .collect();
+                let sql = format!("SELECT {} FROM {from}", col_list(&cols, rel.ordered));
+                let from = self.push_cte(sql);
+                ("project-away", Rel { from, cols, ..rel })
+            }
+            OpKind::ProjectRename(pairs) => {
+                let mut cols = rel.cols.clone();
+                let mut sel: Vec<String> = rel.cols.iter().map(|c| quote_ident(&c.name)).collect();
+                for (new, old, span) in pairs {
+                    let Some(i) = cols.iter().position(|c| &c.name == old) else {
+                        return err(span, format!("unknown column `{old}`"));
+                    };
+                    sel[i] = format!("{} AS {}", quote_ident(&rel.cols[i].name), quote_ident(new));
+                    cols[i].name = new.clone();
+                }
+                if rel.ordered {
+                    sel.push(quote_ident(ORD));
+                }
+                let from = self.push_cte(format!("SELECT {} FROM {from}", sel.join(", ")));
+                ("project-rename", Rel { from, cols, ..rel })
+            }
+            OpKind::Sort(keys) => {
+                let order = self.order_by(keys, &rel.cols)?;
+                let sql = format!(
+                    "SELECT {}, row_number() OVER (ORDER BY {order}) AS {} FROM {from}",
+                    col_list(&rel.cols, false),
+                    quote_ident(ORD)
+                );
+                let from = self.push_cte(sql);
+                (
+                    "sort",
+                    Rel {
+                        from,
+                        ordered: true,
+                        ..rel
+                    },
+                )
+            }
+            OpKind::Top(n, key) => {
+                let n = self.limit(n)?;
+                let order = self.order_by(std::slice::from_ref(key), &rel.cols)?;
+                let cols = col_list(&rel.cols, false);
+                let sql = format!(
+                    "SELECT {cols}, row_number() OVER (ORDER BY {order}) AS {} FROM \
+                     (SELECT {cols} FROM {from} ORDER BY {order} LIMIT {n})",
+                    quote_ident(ORD)
+                );
+                let from = self.push_cte(sql);
+                (
+                    "top",
+                    Rel {
+                        from,
+                        ordered: true,
+                        ..rel
+                    },
+                )
+            }
+            OpKind::Distinct(assigns) => {
+                let (sel, cols) = if assigns.is_empty() {
+                    (
+                        rel.cols.iter().map(|c| quote_ident(&c.name)).collect(),
+                        rel.cols.clone(),
+                    )
+                } else {
+                    self.projection(assigns, &rel.cols)?
+                };
+                let from = self.push_cte(format!("SELECT DISTINCT {} FROM {from}", sel.join(", ")));
+                (
+                    "distinct",
+                    Rel {
+                        from,
+                        cols,
+                        ordered: false,
+                    },
+                )
+            }
+            OpKind::Summarize { aggs, by } => ("summarize", self.summarize(op, aggs, by, rel)?),
+        })
+    }
+
+    fn limit(&mut self, n: &Expr) -> R<i64> {
+        match self.expr(n, &[])?.lit {
+            Some(Lit::Long(v)) if v >= 0 => Ok(v),
+            _ => err(&n.span, "expected a non-negative integer constant"),
+        }
+    }
+
+    fn order_by(&mut self, keys: &[SortKey], cols: &[ColumnDef]) -> R<String> {
+        let mut parts = Vec::new();
+        for k in keys {
+            let e = self.expr(&k.expr, cols)?;
+            // Kusto: nulls first when ascending, last when descending, unless told.
+            let nulls_first = k.nulls_first.unwrap_or(k.asc);
+            parts.push(format!(
+                "{} {} NULLS {}",
+                e.sql,
+                if k.asc { "ASC" } else { "DESC" },
+                if nulls_first { "FIRST" } else { "LAST" }
+            ));
+        }
+        Ok(parts.join(", "))
+    }
+
+    /// `project`-style list: returns select items and the new schema.
+    fn projection(
+        &mut self,
+        assigns: &[Assign],
+        cols: &[ColumnDef],
+    ) -> R<(Vec<String>, Vec<ColumnDef>)> {
+        let mut sel = Vec::new();
+        let mut out: Vec<ColumnDef> = Vec::new();
+        for a in assigns {
+            let t = self.expr(&a.expr, cols)?;
+            let name = match (&a.name, &a.expr.kind) {
+                (Some((n, _)), _) => n.clone(),
+                (None, ExprKind::Name(n)) => n.clone(),
+                (None, _) => fresh_column(&out, &[]),
+            };
+            if out.iter().any(|c| c.name == name) {
+                let span = a.name.as_ref().map_or(&a.expr.span, |(_, s)| s);
+                return err(span, format!("column `{name}` is produced twice"));
+            }
+            sel.push(format!("{} AS {}", t.sql, quote_ident(&name)));
+            out.push(ColumnDef { name, ty: t.ty });
+        }
+        Ok((sel, out))
+    }
+
+    fn extend(&mut self, assigns: &[Assign], mut rel: Rel) -> R<Rel> {
+        // Select items per current column; new names assigned in this stage are `pending`.
+        let mut sel: Vec<String> = rel.cols.iter().map(|c| quote_ident(&c.name)).collect();
+        let mut cols = rel.cols.clone();
+        let mut pending: BTreeSet<String> = BTreeSet::new();
+        for a in assigns {
+            let mut used = BTreeSet::new();
+            names(&a.expr, &mut used);
+            if used.iter().any(|n| pending.contains(n)) {
+                // A later assignment reads an earlier one: close this stage first.
+                rel = self.flush_extend(&sel, cols.clone(), rel.ordered, &rel.from);
+                sel = cols.iter().map(|c| quote_ident(&c.name)).collect();
+                pending.clear();
+            }
+            let t = self.expr(&a.expr, &rel.cols)?;
+            let name = match &a.name {
+                Some((n, _)) => n.clone(),
+                None => fresh_column(&cols, &[]),
+            };
+            let item = format!("{} AS {}", t.sql, quote_ident(&name));
+            match cols.iter().position(|c| c.name == name) {
+                Some(i) => {
+                    sel[i] = item;
+                    cols[i].ty = t.ty;
+                }
+                None => {
+                    sel.push(item);
+                    cols.push(ColumnDef {
+                        name: name.clone(),
+                        ty: t.ty,
+                    });
+                }
+            }
+            pending.insert(name);
+        }
+        Ok(self.flush_extend(&sel, cols, rel.ordered, &rel.from))
+    }
+
+    fn flush_extend(
+        &mut self,
+        sel: &[String],
+        cols: Vec<ColumnDef>,
+        ordered: bool,
+        from: &str,
+    ) -> Rel {
+        let mut sel = sel.join(", ");
+        if ordered {
+            sel.push_str(&format!(", {}", quote_ident(ORD)));
+        }
+        let from = self.push_cte(format!("SELECT {sel} FROM {from}"));
+        Rel {
+            from,
+            cols,
+            ordered,
+        }
+    }
+
+    fn summarize(&mut self, op: &Op, aggs: &[Assign], by: &[Assign], rel: Rel) -> R<Rel> {
+        let mut sel = Vec::new();
+        let mut cols: Vec<ColumnDef> = Vec::new();
+        let mut push = |name: String, t: Typed, span: &Span, cols: &mut Vec<ColumnDef>| {
+            if cols.iter().any(|c| c.name == name) {
+                return err(span, format!("column `{name}` is produced twice"));
+            }
+            sel.push(format!("{} AS {}", t.sql, quote_ident(&name)));
+            cols.push(ColumnDef { name, ty: t.ty });
+            Ok(())
+        };
+        for k in by {
+            let t = self.expr(&k.expr, &rel.cols)?;
+            let name = match &k.name {
+                Some((n, _)) => n.clone(),
+                None => derived_name(&k.expr).unwrap_or_else(|| fresh_column(&cols, &[])),
+            };
+            push(name, t, &k.expr.span, &mut cols)?;
+        }
+        let nkeys = cols.len();
+        for a in aggs {
+            self.allow_agg = true;
+            let t = self.expr(&a.expr, &rel.cols);
+            self.allow_agg = false;
+            let t = t?;
+            let name = match (&a.name, &a.expr.kind) {
+                (Some((n, _)), _) => n.clone(),
+                (None, ExprKind::Call(f, _, args)) if functions::is_aggregate(f) => {
+                    let prefix = functions::agg_prefix(f);
+                    let arg = args.first().and_then(derived_name).unwrap_or_default();
+                    format!("{prefix}_{arg}")
+                }
+                (None, _) => fresh_column(&cols, &[]),
+            };
+            push(name, t, &a.expr.span, &mut cols)?;
+        }
+        if cols.is_empty() {
+            return err(&op.span, "summarize needs an aggregation or a `by` key");
+        }
+        let mut sql = format!("SELECT {} FROM {}", sel.join(", "), rel.from);
+        if nkeys > 0 {
+            let pos: Vec<String> = (1..=nkeys).map(|i| i.to_string()).collect();
+            sql.push_str(&format!(" GROUP BY {}", pos.join(", ")));
+        }
+        let from = self.push_cte(sql);
+        Ok(Rel {
+            from,
+            cols,
+            ordered: false,
+        })
+    }
+
+    /// Compiles a scalar expression against the columns `cols`.
+    pub fn expr(&mut self, e: &Expr, cols: &[ColumnDef]) -> R<Typed> {
+        match &e.kind {
+            ExprKind::Lit(l) => Ok(Typed::lit(l.clone())),
+            ExprKind::Name(n) => {
+                if let Some(c) = cols.iter().find(|c| &c.name == n) {
+                    return Ok(Typed::new(quote_ident(&c.name), c.ty));
+                }
+                if let Some(t) = self.scalars.get(n) {
+                    return Ok(t.clone());
+                }
+                if n == "null" {
+                    return Ok(Typed::lit(Lit::Null));
+                }
+                err(&e.span, format!("unknown column or name `{n}`"))
+            }
+            ExprKind::Dynamic(items) => {
+                let mut list = Vec::new();
+                for i in items {
+                    list.push(self.expr(i, cols)?);
+                }
+                let sql = format!(
+                    "[{}]",
+                    list.iter()
+                        .map(|t| t.sql.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                Ok(Typed {
+                    sql,
+                    ty: KqlType::Dynamic,
+                    lit: None,
+                    list: Some(list),
+                })
+            }
+            ExprKind::Neg(a) => {
+                let t = self.expr(a, cols)?;
+                Ok(Typed::new(format!("(- {})", t.sql), t.ty))
+            }
+            ExprKind::Call(name, span, args) => self.call(name, span, args, cols),
+            ExprKind::Binary(op, a, b) => {
+                let l = self.expr(a, cols)?;
+                let r = self.expr(b, cols)?;
+                self.binary(*op, l, r, e)
+            }
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+                ..
+            } => {
+                let x = self.expr(expr, cols)?;
+                let mut items = Vec::new();
+                for i in list {
+                    let t = self.expr(i, cols)?;
+                    match t.list {
+                        Some(inner) => items.extend(inner),
+                        None if t.ty == KqlType::Dynamic => {
+                            return err(&i.span, "`in` over a dynamic column is not supported yet")
+                        }
+                        None => items.push(t),
+                    }
+                }
+                if items.is_empty() {
+                    return Ok(Typed::new(
+                        if *negated { "true" } else { "false" },
+                        KqlType::Bool,
+                    ));
+                }
+                let string = x.ty == KqlType::String;
+                let list: Vec<String> = items
+                    .iter()
+                    .map(|t| {
+                        if string {
+                            to_string(t).sql
+                        } else {
+                            t.sql.clone()
+                        }
+                    })
+                    .collect();
+                let list = list.join(", ");
+                Ok(Typed::new(
+                    if *negated {
+                        let lhs = if string {
+                            format!("coalesce({}, '')", x.sql)
+                        } else {
+                            x.sql
+                        };
+                        format!("({lhs} NOT IN ({list}))")
+                    } else {
+                        format!("({} IN ({list}))", x.sql)
+                    },
+                    KqlType::Bool,
+                ))
+            }
+            ExprKind::Between {
+                expr,
+                lo,
+                hi,
+                negated,
+            } => {
+                let x = self.expr(expr, cols)?;
+                let l = self.expr(lo, cols)?;
+                let mut h = self.expr(hi, cols)?;
+                if x.ty == KqlType::DateTime && h.ty == KqlType::TimeSpan {
+                    h = Typed::new(format!("({} + {})", l.sql, h.sql), KqlType::DateTime);
+                }
+                let sql = format!("({} BETWEEN {} AND {})", x.sql, l.sql, h.sql);
+                Ok(Typed::new(
+                    if *negated {
+                        format!("(NOT {sql})")
+                    } else {
+                        sql
+                    },
+                    KqlType::Bool,
+                ))
+            }
+        }
+    }
+
+    fn call(&mut self, name: &str, span: &Span, args: &[Expr], cols: &[ColumnDef]) -> R<Typed> {
+        let mut targs = Vec::new();
+        for a in args {
+            targs.push(self.expr(a, cols)?);
+        }
+        if functions::is_aggregate(name) {
+            if !self.allow_agg {
+                return err(
+                    span,
+                    format!("{name}() is an aggregation: use it in `summarize`"),
+                );
+            }
+            return match functions::aggregate(name, &targs) {
+                Some(Ok(a)) => {
+                    if name.starts_with("dcount") {
+                        self.note("dcount() is exact in quarry (Kusto estimates it)");
+                    }
+                    Ok(a)
+                }
+                Some(Err(m)) => err(span, m),
+                None => err(span, format!("{name} is not supported yet")),
+            };
+        }
+        match functions::scalar(name, &targs, self.catalog.now) {
+            Some(Ok(t)) => Ok(t),
+            Some(Err(m)) => err(span, m),
+            None => err(span, format!("{name} is not supported yet")),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, l: Typed, r: Typed, e: &Expr) -> R<Typed> {
+        use KqlType as K;
+        let bool_op = |kw: &str| -> R<Typed> {
+            if l.ty != K::Bool || r.ty != K::Bool {
+                return err(
+                    &e.span,
+                    format!("`{}` needs boolean operands", kw.to_lowercase()),
+                );
+            }
+            Ok(Typed::new(format!("({} {kw} {})", l.sql, r.sql), K::Bool))
+        };
+        match op {
+            BinOp::And => bool_op("AND"),
+            BinOp::Or => bool_op("OR"),
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let sym = match op {
+                    BinOp::Eq => "=",
+                    BinOp::Ne => "<>",
+                    BinOp::Lt => "<",
+                    BinOp::Le => "<=",
+                    BinOp::Gt => ">",
+                    _ => ">=",
+                };
+                if l.ty == K::String || r.ty == K::String {
+                    // Kusto strings are never null: compare absent values as ''.
+                    let (a, b) = (str_side(&l), str_side(&r));
+                    return Ok(Typed::new(format!("({a} {sym} {b})"), K::Bool));
+                }
+                Ok(Typed::new(format!("({} {sym} {})", l.sql, r.sql), K::Bool))
+            }
+            BinOp::EqCi | BinOp::NeCi => {
+                let sym = if op == BinOp::EqCi { "=" } else { "<>" };
+                let (a, b) = (lower(&l), lower(&r));
+                Ok(Typed::new(format!("({a} {sym} {b})"), K::Bool))
+            }
+            BinOp::Str(s, negated) => {
+                let pos = string_op(s, &l, &r);
+                Ok(Typed::new(
+                    if negated {
+                        format!("(NOT coalesce({pos}, false))")
+                    } else {
+                        pos
+                    },
+                    K::Bool,
+                ))
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+                let sym = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                    _ => "%",
+                };
+                let ty = match (op, l.ty, r.ty) {
+                    (BinOp::Add, K::DateTime, K::TimeSpan)
+                    | (BinOp::Add, K::TimeSpan, K::DateTime) => K::DateTime,
+                    (BinOp::Sub, K::DateTime, K::TimeSpan) => K::DateTime,
+                    (BinOp::Sub, K::DateTime, K::DateTime) => K::TimeSpan,
+                    (BinOp::Add | BinOp::Sub, K::TimeSpan, K::TimeSpan) => K::TimeSpan,
+                    (BinOp::Mul, K::TimeSpan, t) | (BinOp::Mul, t, K::TimeSpan) if is_int(t) => {
+                        K::TimeSpan
+                    }
+                    (_, a, b) if is_int(a) && is_int(b) => {
+                        if a == K::Long || b == K::Long {
+                            K::Long
+                        } else {
+                            K::Int
+                        }
+                    }
+                    (_, a, b) if l.is_numeric() && r.is_numeric() => {
+                        if a == K::Decimal && b == K::Decimal {
+                            K::Decimal
+                        } else {
+                            K::Real
+                        }
+                    }
+                    (_, a, b) => {
+                        return err(
+                            &e.span,
+                            format!("`{sym}` on {a:?} and {b:?} is not supported yet"),
+                        )
+                    }
+                };
+                // Kusto integer division truncates toward zero.
+                let sql = if op == BinOp::Div && is_int(l.ty) && is_int(r.ty) {
+                    format!("CAST(trunc({} / {}) AS BIGINT)", l.sql, r.sql)
+                } else {
+                    format!("({} {sym} {})", l.sql, r.sql)
+                };
+                Ok(Typed::new(sql, ty))
+            }
+        }
+    }
+}
+
+/// A string operand for comparisons: columns and expressions read NULL as ''.
+fn str_side(t: &Typed) -> String {
+    if t.lit.is_some() {
+        t.sql.clone()
+    } else {
+        to_string(t).sql
+    }
+}
+
+/// Lower-cased string operand, folded for literals.
+fn lower(t: &Typed) -> String {
+    match t.str_lit() {
+        Some(s) => quote_str(&s.to_lowercase()),
+        None => format!("lower({})", str_side(t)),
+    }
+}
+
+/// Escapes RE2 metacharacters.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The positive form of a word string operator.
+fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
+    let x = str_side(l);
+    match s {
+        StrOp::Has | StrOp::HasCs => {
+            let flags = if s == StrOp::Has { "(?i)" } else { "" };
+            let needle = match r.str_lit() {
+                Some(n) => quote_str(&regex_escape(n)),
+                None => format!("regexp_escape({})", str_side(r)),
+            };
+            format!(
+                "regexp_matches({x}, '{flags}(^|[^[:alnum:]])' || {needle} || '($|[^[:alnum:]])')"
+            )
+        }
+        StrOp::Contains => format!("contains(lower({x}), {})", lower(r)),
+        StrOp::ContainsCs => format!("contains({x}, {})", str_side(r)),
+        StrOp::StartsWith => format!("starts_with(lower({x}), {})", lower(r)),
+        StrOp::StartsWithCs => format!("starts_with({x}, {})", str_side(r)),
+        StrOp::EndsWith => format!("suffix(lower({x}), {})", lower(r)),
+        StrOp::EndsWithCs => format!("suffix({x}, {})", str_side(r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_wildcards() {
+        assert!(glob("Src*", "SrcIp"));
+        assert!(glob("*Ip", "SrcIp"));
+        assert!(glob("S*c*p", "SrcIp"));
+        assert!(!glob("Dst*", "SrcIp"));
+        assert!(glob("a", "a") && !glob("a", "ab"));
+    }
+
+    #[test]
+    fn regex_escape_escapes_metacharacters() {
+        assert_eq!(regex_escape("10.0.0.1"), "10\\.0\\.0\\.1");
+    }
+}
