@@ -123,6 +123,8 @@ pub enum ExprKind {
     Name(String),
     /// `f(args)` with the span of the name.
     Call(String, Span, Vec<Expr>),
+    /// `*` as a function argument (`arg_max(TimeGenerated, *)`).
+    Star,
     /// `dynamic([...])` or `dynamic(null)` etc.
     Dynamic(Vec<Expr>),
     /// Binary operator.

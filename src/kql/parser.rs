@@ -690,9 +690,19 @@ impl Parser {
                 self.bump();
                 let mut args = Vec::new();
                 if !self.is_punct(")") {
-                    args.push(self.expr()?);
-                    while self.eat_punct(",") {
-                        args.push(self.expr()?);
+                    loop {
+                        if self.is_punct("*") {
+                            let span = self.bump().span;
+                            args.push(Expr {
+                                kind: ExprKind::Star,
+                                span,
+                            });
+                        } else {
+                            args.push(self.expr()?);
+                        }
+                        if !self.eat_punct(",") {
+                            break;
+                        }
                     }
                 }
                 self.expect_punct(")")?;

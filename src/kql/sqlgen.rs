@@ -89,7 +89,7 @@ fn glob(pat: &str, name: &str) -> bool {
 /// Names referenced by an expression.
 fn names(e: &Expr, out: &mut BTreeSet<String>) {
     match &e.kind {
-        ExprKind::Lit(_) => {}
+        ExprKind::Lit(_) | ExprKind::Star => {}
         ExprKind::Name(n) => {
             out.insert(n.clone());
         }
@@ -271,7 +271,7 @@ impl<'a> Gen<'a> {
                 ("where", Rel { from, ..rel })
             }
             OpKind::Take(n) => {
-                let n = self.limit(n)?;
+                let n = self.limit(n, &rel.cols)?;
                 let order = if rel.ordered {
                     format!(" ORDER BY {}", quote_ident(ORD))
                 } else {
@@ -366,7 +366,7 @@ impl<'a> Gen<'a> {
                 )
             }
             OpKind::Top(n, key) => {
-                let n = self.limit(n)?;
+                let n = self.limit(n, &rel.cols)?;
                 let order = self.order_by(std::slice::from_ref(key), &rel.cols)?;
                 let cols = col_list(&rel.cols, false);
                 let sql = format!(
@@ -407,8 +407,8 @@ impl<'a> Gen<'a> {
         })
     }
 
-    fn limit(&mut self, n: &Expr) -> R<i64> {
-        match self.expr(n, &[])?.lit {
+    fn limit(&mut self, n: &Expr, cols: &[ColumnDef]) -> R<i64> {
+        match self.expr(n, cols)?.lit {
             Some(Lit::Long(v)) if v >= 0 => Ok(v),
             _ => err(&n.span, "expected a non-negative integer constant"),
         }
@@ -568,6 +568,7 @@ impl<'a> Gen<'a> {
     pub fn expr(&mut self, e: &Expr, cols: &[ColumnDef]) -> R<Typed> {
         match &e.kind {
             ExprKind::Lit(l) => Ok(Typed::lit(l.clone())),
+            ExprKind::Star => err(&e.span, "`*` as an argument is not supported yet"),
             ExprKind::Name(n) => {
                 if let Some(c) = cols.iter().find(|c| &c.name == n) {
                     return Ok(Typed::new(quote_ident(&c.name), c.ty));
@@ -685,6 +686,14 @@ impl<'a> Gen<'a> {
     }
 
     fn call(&mut self, name: &str, span: &Span, args: &[Expr], cols: &[ColumnDef]) -> R<Typed> {
+        let known = if functions::is_aggregate(name) {
+            functions::aggregate(name, &[]).is_some()
+        } else {
+            functions::scalar(name, &[], self.catalog.now).is_some()
+        };
+        if !known {
+            return err(span, format!("{name} is not supported yet"));
+        }
         let mut targs = Vec::new();
         for a in args {
             targs.push(self.expr(a, cols)?);
