@@ -247,7 +247,7 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                 ))
             }
             "case" => {
-                if args.len() < 3 || args.len() % 2 == 0 {
+                if args.len() < 3 || args.len().is_multiple_of(2) {
                     return Err(
                         "case() takes pairs of predicate and value, then an else value".into(),
                     );
@@ -446,29 +446,21 @@ fn limit_arg(name: &str, t: Option<&Typed>) -> Result<Option<i64>, String> {
 /// Compiles an aggregation call. `None` means it is not supported yet.
 pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
     use KqlType as K;
-    let agg = |sql: String, ty: KqlType, _prefix: &str| Typed::new(sql, ty);
+    let agg = |sql: String, ty: KqlType| Typed::new(sql, ty);
     let r = (|| -> Result<Typed, String> {
         Ok(match name {
             "count" => {
                 arity(name, args, 0, 0)?;
-                agg("count(*)".into(), K::Long, "count")
+                agg("count(*)".into(), K::Long)
             }
             "countif" => {
                 arity(name, args, 1, 1)?;
                 want(name, &args[0], &[K::Bool])?;
-                agg(
-                    format!("count(*) FILTER (WHERE {})", args[0].sql),
-                    K::Long,
-                    "countif",
-                )
+                agg(format!("count(*) FILTER (WHERE {})", args[0].sql), K::Long)
             }
             "dcount" => {
                 arity(name, args, 1, 2)?;
-                agg(
-                    format!("count(DISTINCT {})", args[0].sql),
-                    K::Long,
-                    "dcount",
-                )
+                agg(format!("count(DISTINCT {})", args[0].sql), K::Long)
             }
             "dcountif" => {
                 arity(name, args, 2, 3)?;
@@ -479,7 +471,6 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                         args[0].sql, args[1].sql
                     ),
                     K::Long,
-                    "dcountif",
                 )
             }
             "sum" | "sumif" => {
@@ -500,22 +491,18 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                     K::TimeSpan => (format!("sum({}){cond}", a.sql), K::TimeSpan),
                     other => return Err(format!("{name}() does not accept a {other:?} argument")),
                 };
-                agg(sql, ty, if name == "sum" { "sum" } else { "sumif" })
+                agg(sql, ty)
             }
             "min" | "max" => {
                 arity(name, args, 1, 1)?;
-                agg(
-                    format!("{name}({})", args[0].sql),
-                    args[0].ty,
-                    if name == "min" { "min" } else { "max" },
-                )
+                agg(format!("{name}({})", args[0].sql), args[0].ty)
             }
             "avg" => {
                 arity(name, args, 1, 1)?;
                 if !args[0].is_numeric() {
                     return Err(format!("avg() does not accept a {:?} argument", args[0].ty));
                 }
-                agg(format!("avg({})", args[0].sql), K::Real, "avg")
+                agg(format!("avg({})", args[0].sql), K::Real)
             }
             "make_set" | "make_list" => {
                 arity(name, args, 1, 2)?;
@@ -529,11 +516,7 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                     Some(n) => format!("list_slice({base}, 1, {n})"),
                     None => base,
                 };
-                agg(
-                    sql,
-                    K::Dynamic,
-                    if name == "make_set" { "set" } else { "list" },
-                )
+                agg(sql, K::Dynamic)
             }
             _ => return Err(String::new()),
         })
