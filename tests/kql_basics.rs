@@ -472,8 +472,10 @@ fn unsupported_operator_is_named_with_its_position() {
     );
     let e = error(&c, "T | summarize arg_max(TimeGenerated, *)");
     assert!(e.contains("arg_max is not supported yet"), "{e}");
-    let e = error(&c, "T | where Msg has_any ('a')");
-    assert!(e.starts_with("1:15: has_any is not supported yet"), "{e}");
+    let e = error(&c, "T | where Msg hasprefix 'a'");
+    assert!(e.starts_with("1:15: hasprefix is not supported yet"), "{e}");
+    let e = error(&c, "let x = union T; x");
+    assert!(e.starts_with("1:9: union is not supported yet"), "{e}");
 }
 
 #[test]
@@ -493,4 +495,16 @@ fn type_errors_are_diagnostics() {
     assert!(error(&c, "T | project count()").contains("aggregation"));
     assert!(error(&c, "T | take N").contains("constant"));
     assert!(error(&c, "T | project N, N").contains("twice"));
+}
+
+#[test]
+fn case_insensitive_in_and_has_any_has_all() {
+    let c = case();
+    assert_eq!(count(&c, "T | where Name in~ ('ALICE', 'bob smith')"), "3");
+    assert_eq!(count(&c, "T | where Name !in~ ('ALICE')"), "3");
+    assert_eq!(count(&c, "T | where Msg has_any ('DISK', 'ok')"), "3");
+    let q = "let terms = dynamic(['error', 'full']); T | where Msg has_all (terms)";
+    assert_eq!(count(&c, q), "1");
+    // Whole terms only: 'disk' is not a term of 'mydisk' or 'diskette'.
+    assert_eq!(count(&c, "T | where Msg has_any ('disk')"), "2");
 }

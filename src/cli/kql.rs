@@ -35,7 +35,16 @@ pub fn run(case: &CaseArgs, args: &KqlArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give a query or -f FILE"),
     };
     let case = case.open()?;
-    let compiled = kql::compile(&text, &case.catalog()?)?;
+    let compiled = match kql::compile(&text, &case.catalog()?) {
+        Ok(c) => c,
+        Err(diags) => {
+            // Multi-line diagnostics: sanitise each line so the caret layout survives.
+            for line in diags.to_string().lines() {
+                eprintln!("{}", crate::sanitize::for_terminal(line));
+            }
+            anyhow::bail!("the query does not compile");
+        }
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.sql {

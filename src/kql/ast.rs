@@ -142,6 +142,15 @@ pub enum ExprKind {
         /// `in~`
         ci: bool,
     },
+    /// `x has_any (...)` / `x has_all (...)`: whole-term, case-insensitive.
+    HasAny {
+        /// The searched value.
+        expr: Box<Expr>,
+        /// The terms.
+        list: Vec<Expr>,
+        /// `has_all` rather than `has_any`.
+        all: bool,
+    },
     /// `x between (lo .. hi)` (inclusive).
     Between {
         /// The tested value.

@@ -62,8 +62,6 @@ const UNSUPPORTED_SOURCES: &[&str] = &[
 
 /// Word operators quarry recognises but does not compile yet.
 const UNSUPPORTED_WORD_OPS: &[&str] = &[
-    "has_any",
-    "has_all",
     "hasprefix",
     "hassuffix",
     "!hasprefix",
@@ -75,8 +73,6 @@ const UNSUPPORTED_WORD_OPS: &[&str] = &[
     "matches",
     "like",
     "notlike",
-    "in~",
-    "!in~",
     "!contains_cs",
     "!startswith_cs",
     "!endswith_cs",
@@ -262,12 +258,18 @@ impl Parser {
                 "user-defined functions (`let f = (...) { ... }`) are not supported yet",
             ));
         }
-        let value =
-            if matches!(self.tok(), Tok::Ident(_)) && matches!(self.tok_at(1), Tok::Punct("|")) {
-                LetValue::Tabular(self.pipeline()?)
-            } else {
-                LetValue::Scalar(self.expr()?)
-            };
+        let tabular = match self.tok() {
+            Tok::Ident(w) => {
+                UNSUPPORTED_SOURCES.contains(&w.as_str())
+                    || matches!(self.tok_at(1), Tok::Punct("|"))
+            }
+            _ => false,
+        };
+        let value = if tabular {
+            LetValue::Tabular(self.pipeline()?)
+        } else {
+            LetValue::Scalar(self.expr()?)
+        };
         if !self.is_punct(";") {
             return Err(self.expected("`;` after the `let` statement"));
         }
@@ -525,8 +527,16 @@ impl Parser {
                         format!("{word} is not supported yet"),
                     ));
                 }
-                if min_prec <= 3 && (w == "in" || w == "!in") {
+                if min_prec <= 3
+                    && matches!(
+                        word.as_str(),
+                        "in" | "!in" | "in~" | "!in~" | "has_any" | "has_all"
+                    )
+                {
                     self.bump();
+                    if ci {
+                        self.bump();
+                    }
                     self.expect_punct("(")?;
                     let mut list = Vec::new();
                     if !self.is_punct(")") {
@@ -537,15 +547,22 @@ impl Parser {
                     }
                     self.expect_punct(")")?;
                     let span = lhs.span.start..self.prev_end();
-                    lhs = Expr {
-                        kind: ExprKind::In {
-                            expr: Box::new(lhs),
+                    let expr = Box::new(lhs);
+                    let kind = if word.starts_with("has_") {
+                        ExprKind::HasAny {
+                            expr,
                             list,
-                            negated: w == "!in",
-                            ci: false,
-                        },
-                        span,
+                            all: word == "has_all",
+                        }
+                    } else {
+                        ExprKind::In {
+                            expr,
+                            list,
+                            negated: word.starts_with('!'),
+                            ci,
+                        }
                     };
+                    lhs = Expr { kind, span };
                     continue;
                 }
                 if min_prec <= 3 && (w == "between" || w == "!between") {
@@ -780,8 +797,8 @@ mod tests {
         let e = parse("T\n| mv-apply x on (take 1)").unwrap_err();
         assert_eq!(e.message, "mv-apply is not supported yet");
         assert_eq!(e.span, 4..12);
-        let e = parse_expr("a has_any ('x')").unwrap_err();
-        assert_eq!(e.message, "has_any is not supported yet");
+        let e = parse_expr("a matches regex 'x'").unwrap_err();
+        assert_eq!(e.message, "matches is not supported yet");
     }
 
     #[test]

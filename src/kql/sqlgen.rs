@@ -101,7 +101,7 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
             names(b, out);
         }
         ExprKind::Neg(a) => names(a, out),
-        ExprKind::In { expr, list, .. } => {
+        ExprKind::In { expr, list, .. } | ExprKind::HasAny { expr, list, .. } => {
             names(expr, out);
             list.iter().for_each(|a| names(a, out));
         }
@@ -614,51 +614,62 @@ impl<'a> Gen<'a> {
                 expr,
                 list,
                 negated,
-                ..
+                ci,
             } => {
                 let x = self.expr(expr, cols)?;
-                let mut items = Vec::new();
-                for i in list {
-                    let t = self.expr(i, cols)?;
-                    match t.list {
-                        Some(inner) => items.extend(inner),
-                        None if t.ty == KqlType::Dynamic => {
-                            return err(&i.span, "`in` over a dynamic column is not supported yet")
-                        }
-                        None => items.push(t),
-                    }
-                }
+                let items = self.list_items(list, cols)?;
                 if items.is_empty() {
                     return Ok(Typed::new(
                         if *negated { "true" } else { "false" },
                         KqlType::Bool,
                     ));
                 }
-                let string = x.ty == KqlType::String;
+                let string = x.ty == KqlType::String || *ci;
                 let list: Vec<String> = items
                     .iter()
-                    .map(|t| {
-                        if string {
-                            to_string(t).sql
-                        } else {
-                            t.sql.clone()
-                        }
+                    .map(|t| match (string, *ci) {
+                        (_, true) => lower(&to_string(t)),
+                        (true, false) => to_string(t).sql,
+                        _ => t.sql.clone(),
                     })
                     .collect();
                 let list = list.join(", ");
-                Ok(Typed::new(
-                    if *negated {
-                        let lhs = if string {
-                            format!("coalesce({}, '')", x.sql)
-                        } else {
-                            x.sql
-                        };
-                        format!("({lhs} NOT IN ({list}))")
-                    } else {
-                        format!("({} IN ({list}))", x.sql)
-                    },
-                    KqlType::Bool,
-                ))
+                let lhs = match (string, *ci) {
+                    (_, true) => format!("lower({})", str_side(&x)),
+                    (true, false) if *negated => str_side(&x),
+                    _ => x.sql,
+                };
+                let op = if *negated { "NOT IN" } else { "IN" };
+                Ok(Typed::new(format!("({lhs} {op} ({list}))"), KqlType::Bool))
+            }
+            ExprKind::HasAny { expr, list, all } => {
+                let x = self.expr(expr, cols)?;
+                let items = self.list_items(list, cols)?;
+                if items.is_empty() {
+                    return Ok(Typed::new("false", KqlType::Bool));
+                }
+                let terms: Option<Vec<String>> = items
+                    .iter()
+                    .map(|t| t.str_lit().map(regex_escape))
+                    .collect();
+                let sql = match terms {
+                    Some(terms) if !*all => format!(
+                        "regexp_matches({}, {})",
+                        str_side(&x),
+                        quote_str(&format!(
+                            "(?i)(^|[^[:alnum:]])({})($|[^[:alnum:]])",
+                            terms.join("|")
+                        ))
+                    ),
+                    _ => {
+                        let parts: Vec<String> = items
+                            .iter()
+                            .map(|t| string_op(StrOp::Has, &x, &to_string(t)))
+                            .collect();
+                        format!("({})", parts.join(if *all { " AND " } else { " OR " }))
+                    }
+                };
+                Ok(Typed::new(sql, KqlType::Bool))
             }
             ExprKind::Between {
                 expr,
@@ -683,6 +694,22 @@ impl<'a> Gen<'a> {
                 ))
             }
         }
+    }
+
+    /// The elements of an `in`/`has_any` list, with `dynamic` arrays spliced in.
+    fn list_items(&mut self, list: &[Expr], cols: &[ColumnDef]) -> R<Vec<Typed>> {
+        let mut items = Vec::new();
+        for i in list {
+            let t = self.expr(i, cols)?;
+            match t.list {
+                Some(inner) => items.extend(inner),
+                None if t.ty == KqlType::Dynamic => {
+                    return err(&i.span, "a list from a dynamic column is not supported yet")
+                }
+                None => items.push(t),
+            }
+        }
+        Ok(items)
     }
 
     fn call(&mut self, name: &str, span: &Span, args: &[Expr], cols: &[ColumnDef]) -> R<Typed> {
