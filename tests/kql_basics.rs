@@ -508,3 +508,64 @@ fn case_insensitive_in_and_has_any_has_all() {
     // Whole terms only: 'disk' is not a term of 'mydisk' or 'diskette'.
     assert_eq!(count(&c, "T | where Msg has_any ('disk')"), "2");
 }
+
+/// Queries used for the robustness and timing checks below.
+const SAMPLES: &[&str] = &[
+    "let threshold = 5;\nlet ports = dynamic([443, 53, 80]);\nT\n| where TimeGenerated > ago(1d) and isnotempty(Ip) and not(ipv4_is_private(Ip))\n| where N !in (ports) and Msg has 'disk' and Name =~ 'alice'\n| extend Hour = bin(TimeGenerated, 1h), Size = Bytes * 2\n| summarize Events = count(), dcount(N), make_set(Msg, 10) by Ip, Hour\n| where Events > threshold\n| top 10 by Events desc",
+    "T | where N between (1 .. 3) or Name startswith \"Bo\" | project-away R, Ms* | sort by TimeGenerated asc nulls last | take 5",
+    "let S = T | where Msg contains_cs 'x'; S | extend a = iff(N > 1, 'a', 'b'), b = case(N == 1, 1, 2) | distinct a, b",
+];
+
+#[test]
+fn every_prefix_of_a_query_compiles_or_fails_cleanly() {
+    let c = case();
+    let catalog = c.catalog().unwrap();
+    let mut texts: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/kql-corpus");
+    match std::fs::read_dir(&corpus) {
+        Ok(dir) => {
+            for f in dir.flatten() {
+                texts.push(std::fs::read_to_string(f.path()).unwrap());
+            }
+        }
+        Err(_) if std::env::var("QUARRY_REQUIRE_SHARED").as_deref() == Ok("1") => {
+            panic!("{} is missing", corpus.display())
+        }
+        Err(_) => eprintln!(
+            "notice: {} not found; using the built-in queries only",
+            corpus.display()
+        ),
+    }
+    let mut failures = 0;
+    for text in &texts {
+        for (i, _) in text.char_indices() {
+            if let Err(d) = compile(&text[..i], &catalog) {
+                // Rendering must not panic either.
+                assert!(!d.to_string().is_empty());
+                failures += 1;
+            }
+        }
+    }
+    // Most prefixes are incomplete queries: the compiler must have rejected many of them.
+    assert!(failures > 100, "{failures}");
+    for s in SAMPLES {
+        assert!(compile(s, &catalog).is_ok(), "{s}");
+    }
+}
+
+#[test]
+fn compiling_a_typical_hunt_takes_well_under_5ms() {
+    let c = case();
+    let catalog = c.catalog().unwrap();
+    let runs = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        compile(SAMPLES[0], &catalog).unwrap();
+    }
+    let per = start.elapsed() / runs;
+    eprintln!("compile time per query: {per:?}");
+    assert!(per < std::time::Duration::from_millis(5), "{per:?}");
+    // And the result runs.
+    let r = compiled(&c, SAMPLES[0]);
+    rows_of(&c, &r);
+}
