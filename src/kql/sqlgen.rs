@@ -773,6 +773,15 @@ impl<'a> Gen<'a> {
                     BinOp::Gt => ">",
                     _ => ">=",
                 };
+                let nonempty_lit = |t: &Typed| t.str_lit().is_some_and(|v| !v.is_empty());
+                if op == BinOp::Eq
+                    && l.ty == K::String
+                    && r.ty == K::String
+                    && (nonempty_lit(&l) || nonempty_lit(&r))
+                {
+                    // NULL = 'x' is NULL (false), as '' = 'x' would be.
+                    return Ok(Typed::new(format!("({} = {})", l.sql, r.sql), K::Bool));
+                }
                 if l.ty == K::String || r.ty == K::String {
                     // Kusto strings are never null: compare absent values as ''.
                     let (a, b) = (str_side(&l), str_side(&r));
@@ -782,7 +791,15 @@ impl<'a> Gen<'a> {
             }
             BinOp::EqCi | BinOp::NeCi => {
                 let sym = if op == BinOp::EqCi { "=" } else { "<>" };
-                let (a, b) = (lower(&l), lower(&r));
+                let keep_null = op == BinOp::EqCi
+                    && l.ty == K::String
+                    && r.str_lit().is_some_and(|v| !v.is_empty());
+                let a = if keep_null {
+                    format!("lower({})", l.sql)
+                } else {
+                    lower(&l)
+                };
+                let b = lower(&r);
                 Ok(Typed::new(format!("({a} {sym} {b})"), K::Bool))
             }
             BinOp::Str(s, negated) => {
@@ -877,17 +894,26 @@ fn regex_escape(s: &str) -> String {
 
 /// The positive form of a word string operator.
 fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
-    let x = str_side(l);
+    let x = if l.ty == KqlType::String && r.str_lit().is_some_and(|n| !n.is_empty()) {
+        // NULL gives NULL (false), as '' would: no need to coalesce.
+        l.sql.clone()
+    } else {
+        str_side(l)
+    };
     match s {
         StrOp::Has | StrOp::HasCs => {
             let flags = if s == StrOp::Has { "(?i)" } else { "" };
-            let needle = match r.str_lit() {
-                Some(n) => quote_str(&regex_escape(n)),
-                None => format!("regexp_escape({})", str_side(r)),
-            };
-            format!(
-                "regexp_matches({x}, '{flags}(^|[^[:alnum:]])' || {needle} || '($|[^[:alnum:]])')"
-            )
+            let (open, close) = ("(^|[^[:alnum:]])", "($|[^[:alnum:]])");
+            match r.str_lit() {
+                Some(n) => format!(
+                    "regexp_matches({x}, {})",
+                    quote_str(&format!("{flags}{open}{}{close}", regex_escape(n)))
+                ),
+                None => format!(
+                    "regexp_matches({x}, '{flags}{open}' || regexp_escape({}) || '{close}')",
+                    str_side(r)
+                ),
+            }
         }
         StrOp::Contains => format!("contains(lower({x}), {})", lower(r)),
         StrOp::ContainsCs => format!("contains({x}, {})", str_side(r)),
