@@ -569,3 +569,31 @@ fn compiling_a_typical_hunt_takes_well_under_5ms() {
     let r = compiled(&c, SAMPLES[0]);
     rows_of(&c, &r);
 }
+
+#[test]
+fn more_scalar_functions() {
+    let c = case();
+    let q = "T | where N == 1 | project int(null), long(7), round(R), round(2.345, 2), abs(-N), \
+             substring(Msg, 7, 4), substring(Msg, 12), strcat_delim('/', Name, N), \
+             replace_string(Msg, 'disk', 'DISK'), startofday(TimeGenerated), \
+             todatetime('2025-02-03 04:05:06'), column_ifexists('Name', 'none'), \
+             column_ifexists('Nope', 'none')";
+    assert_eq!(
+        rows(&c, q),
+        vec![vec![
+            "null",
+            "7",
+            "2.0",
+            "2.35",
+            "1",
+            "disk",
+            "full",
+            "Alice/1",
+            "error: DISK full",
+            "2025-01-01T00:00:00Z",
+            "2025-02-03T04:05:06Z",
+            "Alice",
+            "none",
+        ]]
+    );
+}

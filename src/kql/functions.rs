@@ -378,6 +378,79 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                     ),
                 })
             }
+            "int" | "long" | "real" | "double" | "bool" | "boolean" | "string" | "timespan" => {
+                arity(name, args, 1, 1)?;
+                let (sql_ty, ty) = match name {
+                    "int" => ("INTEGER", K::Int),
+                    "long" => ("BIGINT", K::Long),
+                    "real" | "double" => ("DOUBLE", K::Real),
+                    "bool" | "boolean" => ("BOOLEAN", K::Bool),
+                    "string" => ("VARCHAR", K::String),
+                    _ => ("INTERVAL", K::TimeSpan),
+                };
+                if args[0].lit.is_none() {
+                    return Err(format!("{name}() takes a literal"));
+                }
+                Ok(Typed::new(format!("CAST({} AS {sql_ty})", args[0].sql), ty))
+            }
+            "todatetime" => {
+                arity(name, args, 1, 1)?;
+                Ok(match args[0].ty {
+                    K::DateTime => args[0].clone(),
+                    _ => Typed::new(
+                        format!("TRY_CAST({} AS TIMESTAMP)", to_string(&args[0]).sql),
+                        K::DateTime,
+                    ),
+                })
+            }
+            "startofday" => {
+                arity(name, args, 1, 1)?;
+                want(name, &args[0], &[K::DateTime])?;
+                Ok(Typed::new(
+                    format!("date_trunc('day', {})", args[0].sql),
+                    K::DateTime,
+                ))
+            }
+            "round" => {
+                arity(name, args, 1, 2)?;
+                let digits = args.get(1).map_or("0".to_string(), |d| d.sql.clone());
+                Ok(Typed::new(
+                    format!("round(CAST({} AS DOUBLE), {digits})", args[0].sql),
+                    K::Real,
+                ))
+            }
+            "abs" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(format!("abs({})", args[0].sql), args[0].ty))
+            }
+            "substring" => {
+                arity(name, args, 2, 3)?;
+                let s = to_string(&args[0]).sql;
+                let start = &args[1].sql;
+                Ok(Typed::new(
+                    match args.get(2) {
+                        Some(len) => format!("substring({s}, ({start}) + 1, {})", len.sql),
+                        None => format!("substring({s}, ({start}) + 1)"),
+                    },
+                    K::String,
+                ))
+            }
+            "strcat_delim" => {
+                arity(name, args, 3, 64)?;
+                let parts: Vec<String> = args.iter().map(|a| to_string(a).sql).collect();
+                Ok(Typed::new(
+                    format!("concat_ws({})", parts.join(", ")),
+                    K::String,
+                ))
+            }
+            "replace_string" => {
+                arity(name, args, 3, 3)?;
+                let p: Vec<String> = args.iter().map(|a| to_string(a).sql).collect();
+                Ok(Typed::new(
+                    format!("replace({}, {}, {})", p[0], p[1], p[2]),
+                    K::String,
+                ))
+            }
             _ => Err(String::new()),
         }
     })();

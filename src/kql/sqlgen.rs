@@ -713,6 +713,25 @@ impl<'a> Gen<'a> {
     }
 
     fn call(&mut self, name: &str, span: &Span, args: &[Expr], cols: &[ColumnDef]) -> R<Typed> {
+        if name == "column_ifexists" {
+            // The column if this stage has it, else the default value.
+            let [col, default] = args else {
+                return err(
+                    span,
+                    "column_ifexists() takes a column name and a default value",
+                );
+            };
+            let ExprKind::Lit(Lit::Str(n)) = &col.kind else {
+                return err(
+                    &col.span,
+                    "column_ifexists() needs the column name as a string literal",
+                );
+            };
+            return match cols.iter().find(|c| &c.name == n) {
+                Some(c) => Ok(Typed::new(quote_ident(&c.name), c.ty)),
+                None => self.expr(default, cols),
+            };
+        }
         let known = if functions::is_aggregate(name) {
             functions::aggregate(name, &[]).is_some()
         } else {
