@@ -460,6 +460,15 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
     }
 }
 
+/// The value `dcount` counts: strings read NULL as '' (Kusto strings are never null).
+fn distinct_value(t: &Typed) -> String {
+    if t.ty == KqlType::String {
+        to_string(t).sql
+    } else {
+        t.sql.clone()
+    }
+}
+
 /// Whether `name` is an aggregation function.
 pub fn is_aggregate(name: &str) -> bool {
     matches!(
@@ -533,7 +542,10 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
             }
             "dcount" => {
                 arity(name, args, 1, 2)?;
-                agg(format!("count(DISTINCT {})", args[0].sql), K::Long)
+                agg(
+                    format!("count(DISTINCT {})", distinct_value(&args[0])),
+                    K::Long,
+                )
             }
             "dcountif" => {
                 arity(name, args, 2, 3)?;
@@ -541,7 +553,8 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                 agg(
                     format!(
                         "count(DISTINCT {}) FILTER (WHERE {})",
-                        args[0].sql, args[1].sql
+                        distinct_value(&args[0]),
+                        args[1].sql
                     ),
                     K::Long,
                 )

@@ -301,8 +301,13 @@ impl<'a> Gen<'a> {
             }
             OpKind::Extend(assigns) => ("extend", self.extend(assigns, rel)?),
             OpKind::Project(assigns) => {
-                let (sel, cols) = self.projection(assigns, &rel.cols)?;
-                let mut sel = sel.join(", ");
+                let items = self.projection(assigns, &rel.cols)?;
+                let mut sel = items
+                    .iter()
+                    .map(|(sql, c)| format!("{sql} AS {}", quote_ident(&c.name)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let cols = items.into_iter().map(|(_, c)| c).collect();
                 if rel.ordered {
                     sel.push_str(&format!(", {}", quote_ident(ORD)));
                 }
@@ -385,14 +390,23 @@ impl<'a> Gen<'a> {
                 )
             }
             OpKind::Distinct(assigns) => {
-                let (sel, cols) = if assigns.is_empty() {
-                    (
-                        rel.cols.iter().map(|c| quote_ident(&c.name)).collect(),
-                        rel.cols.clone(),
-                    )
+                let items = if assigns.is_empty() {
+                    rel.cols
+                        .iter()
+                        .map(|c| (quote_ident(&c.name), c.clone()))
+                        .collect()
                 } else {
                     self.projection(assigns, &rel.cols)?
                 };
+                // Absent and empty strings are the same value in Kusto.
+                let sel: Vec<String> = items
+                    .iter()
+                    .map(|(sql, c)| {
+                        let v = Typed::new(sql.clone(), c.ty);
+                        format!("{} AS {}", group_value(&v), quote_ident(&c.name))
+                    })
+                    .collect();
+                let cols = items.into_iter().map(|(_, c)| c).collect();
                 let from = self.push_cte(format!("SELECT DISTINCT {} FROM {from}", sel.join(", ")));
                 (
                     "distinct",
@@ -435,7 +449,7 @@ impl<'a> Gen<'a> {
         &mut self,
         assigns: &[Assign],
         cols: &[ColumnDef],
-    ) -> R<(Vec<String>, Vec<ColumnDef>)> {
+    ) -> R<Vec<(String, ColumnDef)>> {
         let mut sel = Vec::new();
         let mut out: Vec<ColumnDef> = Vec::new();
         for a in assigns {
@@ -449,10 +463,10 @@ impl<'a> Gen<'a> {
                 let span = a.name.as_ref().map_or(&a.expr.span, |(_, s)| s);
                 return err(span, format!("column `{name}` is produced twice"));
             }
-            sel.push(format!("{} AS {}", t.sql, quote_ident(&name)));
+            sel.push(t.sql);
             out.push(ColumnDef { name, ty: t.ty });
         }
-        Ok((sel, out))
+        Ok(sel.into_iter().zip(out).collect())
     }
 
     fn extend(&mut self, assigns: &[Assign], mut rel: Rel) -> R<Rel> {
@@ -525,6 +539,7 @@ impl<'a> Gen<'a> {
         };
         for k in by {
             let t = self.expr(&k.expr, &rel.cols)?;
+            let t = Typed::new(group_value(&t), t.ty);
             let name = match &k.name {
                 Some((n, _)) => n.clone(),
                 None => derived_name(&k.expr).unwrap_or_else(|| fresh_column(&cols, &[])),
@@ -879,6 +894,15 @@ impl<'a> Gen<'a> {
                 Ok(Typed::new(sql, ty))
             }
         }
+    }
+}
+
+/// A grouping value: strings read NULL as '' so absent and empty group together.
+fn group_value(t: &Typed) -> String {
+    if t.ty == KqlType::String && t.lit.is_none() {
+        to_string(t).sql
+    } else {
+        t.sql.clone()
     }
 }
 
