@@ -64,5 +64,31 @@ pub fn build(case: &Case) -> Result<Catalog> {
         now,
         window: (now - Duration::hours(24), now),
         externaldata_dir: case.externaldata_dir(),
+        probe: Some(std::sync::Arc::new(ConnProbe(std::sync::Mutex::new(
+            conn.try_clone()?,
+        )))),
     })
+}
+
+/// Runs the compiler's probe queries on a clone of the case connection.
+struct ConnProbe(std::sync::Mutex<duckdb::Connection>);
+
+impl crate::kql::Probe for ConnProbe {
+    fn run(&self, sql: &str) -> std::result::Result<Vec<String>, String> {
+        let conn = self
+            .0
+            .lock()
+            .map_err(|_| "the probe connection is poisoned".to_string())?;
+        let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Option<String>>(0))
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Some(v) = r.map_err(|e| e.to_string())? {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
 }

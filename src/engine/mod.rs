@@ -6,6 +6,7 @@ pub mod ipfunc;
 mod meta;
 pub mod output;
 pub mod value;
+pub mod xmljson;
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,7 @@ impl Case {
     fn prepare(conn: Connection, path: Option<PathBuf>) -> Result<Case> {
         meta::create_tables(&conn)?;
         ipfunc::register(&conn)?;
+        xmljson::register(&conn)?;
         Ok(Case { conn, path })
     }
 

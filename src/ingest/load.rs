@@ -340,7 +340,12 @@ fn copy_external(case: &Case, path: &Path, rel: &Path) -> FileOutcome {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    if same {
+    let is_zip = target
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("zip"));
+    let mut extracted = target.as_os_str().to_owned();
+    extracted.push(".d");
+    if same && (!is_zip || Path::new(&extracted).is_dir()) {
         outcome.status = FileStatus::AlreadyLoaded;
         return outcome;
     }
@@ -350,6 +355,12 @@ fn copy_external(case: &Case, path: &Path, rel: &Path) -> FileOutcome {
         .and_then(|()| std::fs::copy(path, &target).map(|_| ()));
     if let Err(e) = copied {
         outcome.status = FileStatus::Failed(format!("cannot copy to {}: {e}", target.display()));
+        return outcome;
+    }
+    if is_zip {
+        if let Err(e) = super::unzip::extract_beside(&target) {
+            outcome.status = FileStatus::Failed(format!("cannot extract {}: {e}", path.display()));
+        }
     }
     outcome
 }

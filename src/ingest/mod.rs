@@ -31,6 +31,7 @@ mod source;
 mod sql;
 mod sysmon;
 mod ti;
+mod unzip;
 mod views;
 mod vpcflow;
 mod walk;

@@ -31,17 +31,119 @@ pub enum LetValue {
     Scalar(Expr),
     /// A tabular expression.
     Tabular(Pipeline),
+    /// A user-defined function: `(params) { body }`.
+    Function(Function),
+}
+
+/// A user-defined function: scalar (body is an expression) or tabular (body is a pipeline).
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Parameters in order.
+    pub params: Vec<FnParam>,
+    /// `let` statements inside the body.
+    pub lets: Vec<Let>,
+    /// The body.
+    pub body: FnBody,
+}
+
+/// A function parameter: `name:type`, or `T:(schema)` / `T:(*)` for a table.
+#[derive(Debug, Clone)]
+pub struct FnParam {
+    /// Parameter name.
+    pub name: String,
+    /// Whether it takes a table.
+    pub tabular: bool,
+    /// Default value for scalar parameters (`name:type = value`).
+    pub default: Option<Expr>,
+}
+
+/// The body of a user-defined function.
+#[derive(Debug, Clone)]
+pub enum FnBody {
+    /// A scalar expression.
+    Scalar(Expr),
+    /// A tabular expression.
+    Tabular(Pipeline),
 }
 
 /// `Source | op | op ...`
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    /// The table (or tabular `let` name) the pipeline starts from.
-    pub source: String,
-    /// Span of the source name.
+    /// What the pipeline starts from.
+    pub source: Source,
+    /// Span of the source.
     pub source_span: Span,
     /// The operators, in order.
     pub ops: Vec<Op>,
+}
+
+/// A named argument `name = value` or a positional one.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    /// The name, for `name = value` arguments.
+    pub name: Option<String>,
+    /// The value.
+    pub value: Expr,
+}
+
+/// Where a pipeline's rows come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A table, view or tabular `let` name.
+    Name(String),
+    /// `f(args)`: a function (`_GetWatchlist`, `_Im_NetworkSession`, a user function).
+    Call(String, Vec<Arg>),
+    /// `( pipeline )`
+    Paren(Box<Pipeline>),
+    /// `materialize(pipeline)`
+    Materialize(Box<Pipeline>),
+    /// `union [isfuzzy=true] [withsource=Name] leg, leg, ...`
+    Union {
+        /// Skip legs whose tables are missing.
+        fuzzy: bool,
+        /// Column naming each row's table.
+        with_source: Option<String>,
+        /// The legs, each a name or a parenthesised pipeline.
+        legs: Vec<Pipeline>,
+    },
+    /// `print [name =] expr, ...`
+    Print(Vec<Assign>),
+    /// `datatable(col:type, ...) [values]`
+    Datatable {
+        /// Column names and type names.
+        columns: Vec<(String, String)>,
+        /// The values, row after row.
+        values: Vec<Expr>,
+    },
+    /// `externaldata(col:type, ...) [urls] with (props)`
+    Externaldata {
+        /// Column names and type names.
+        columns: Vec<(String, String)>,
+        /// The URLs.
+        urls: Vec<String>,
+        /// `with (...)` properties.
+        props: Vec<(String, String)>,
+    },
+}
+
+/// How `join` matches rows.
+#[derive(Debug, Clone)]
+pub enum JoinOn {
+    /// `on a, $left.b == $right.c`: pairs of (left column, right column).
+    Keys(Vec<(String, String, Span)>),
+    /// `where predicate` over the columns of both sides.
+    Where(Expr),
+}
+
+/// One part of a `parse` pattern.
+#[derive(Debug, Clone)]
+pub enum ParsePart {
+    /// `*`
+    Any,
+    /// A string literal.
+    Text(String),
+    /// A column to extract, with an optional type name.
+    Column(String, Option<String>),
 }
 
 /// One tabular operator with its span (the operator keyword).
@@ -76,6 +178,37 @@ pub enum OpKind {
     Top(Expr, SortKey),
     /// `distinct a, b` (empty = `*`)
     Distinct(Vec<Assign>),
+    /// `join [kind=k] right on keys` or `join [kind=k] right where pred`
+    Join {
+        /// The join flavour (`innerunique` when not given).
+        kind: String,
+        /// The right side.
+        right: Box<Pipeline>,
+        /// The match condition.
+        on: JoinOn,
+    },
+    /// `mv-expand [bagexpansion=bag|array] col [to typeof(t)], ... [limit n]`
+    MvExpand {
+        /// Expand property bags into `[key, value]` arrays rather than `{key: value}` bags.
+        bag_as_array: bool,
+        /// The expanded columns: (name, expression, target type name).
+        columns: Vec<(Option<String>, Expr, Option<String>)>,
+        /// Row limit per input row.
+        limit: Option<i64>,
+    },
+    /// `parse [kind=simple|relaxed] expr with pattern`
+    Parse {
+        /// The parsed value.
+        expr: Expr,
+        /// The pattern.
+        parts: Vec<ParsePart>,
+        /// `kind=relaxed`: keep partial matches.
+        relaxed: bool,
+    },
+    /// `evaluate plugin(args)`
+    Evaluate(String, Span, Vec<Expr>),
+    /// `invoke f(args)`
+    Invoke(String, Span, Vec<Arg>),
     /// `summarize aggs by keys`
     Summarize {
         /// Aggregations.
@@ -151,6 +284,14 @@ pub enum ExprKind {
         /// `has_all` rather than `has_any`.
         all: bool,
     },
+    /// `x.name` or `x['name']` on a dynamic value.
+    Member(Box<Expr>, String),
+    /// `x[i]` on a dynamic array.
+    Index(Box<Expr>, Box<Expr>),
+    /// `toscalar(pipeline)`
+    ToScalar(Box<Pipeline>),
+    /// `x matches regex "re"`
+    Matches(Box<Expr>, Box<Expr>),
     /// `x between (lo .. hi)` (inclusive).
     Between {
         /// The tested value.

@@ -69,6 +69,112 @@ impl Typed {
     }
 }
 
+/// The DuckDB type that holds values of a KQL type.
+pub fn sql_type(ty: KqlType) -> &'static str {
+    match ty {
+        KqlType::Bool => "BOOLEAN",
+        KqlType::Int => "INTEGER",
+        KqlType::Long => "BIGINT",
+        KqlType::Real => "DOUBLE",
+        KqlType::Decimal => "DECIMAL(38, 10)",
+        KqlType::String => "VARCHAR",
+        KqlType::DateTime => "TIMESTAMP",
+        KqlType::TimeSpan => "INTERVAL",
+        KqlType::Guid => "UUID",
+        KqlType::Dynamic => "JSON",
+    }
+}
+
+/// The KQL type a type name (`int`, `string`, `datetime`, ...) stands for.
+pub fn type_by_name(name: &str) -> Option<KqlType> {
+    Some(match name {
+        "bool" | "boolean" => KqlType::Bool,
+        "int" | "int32" => KqlType::Int,
+        "long" | "int64" => KqlType::Long,
+        "real" | "double" => KqlType::Real,
+        "decimal" => KqlType::Decimal,
+        "string" => KqlType::String,
+        "datetime" | "date" => KqlType::DateTime,
+        "timespan" | "time" => KqlType::TimeSpan,
+        "guid" | "uuid" | "uniqueid" => KqlType::Guid,
+        "dynamic" => KqlType::Dynamic,
+        _ => return None,
+    })
+}
+
+/// The value as a DuckDB JSON value (dynamic).
+pub fn to_dynamic(t: &Typed) -> Typed {
+    match (t.ty, &t.list) {
+        (KqlType::Dynamic, _) => t.clone(),
+        (_, _) if matches!(t.lit, Some(Lit::Null)) => {
+            Typed::new("CAST(NULL AS JSON)", KqlType::Dynamic)
+        }
+        (KqlType::String, _) => Typed::new(format!("to_json({})", t.sql), KqlType::Dynamic),
+        _ => Typed::new(format!("to_json({})", t.sql), KqlType::Dynamic),
+    }
+}
+
+/// Converts a dynamic value to a scalar type, the way `tostring`, `toint`, ... do.
+pub fn convert_dynamic(t: &Typed, ty: KqlType) -> Typed {
+    if ty == KqlType::Dynamic {
+        return t.clone();
+    }
+    let text = format!("json_extract_string({}, '$')", t.sql);
+    match ty {
+        KqlType::String => to_string(t),
+        KqlType::Int | KqlType::Long => Typed::new(
+            format!(
+                "TRY_CAST(trunc(TRY_CAST({text} AS DOUBLE)) AS {})",
+                sql_type(ty)
+            ),
+            ty,
+        ),
+        _ => Typed::new(format!("TRY_CAST({text} AS {})", sql_type(ty)), ty),
+    }
+}
+
+/// `x.key` on a dynamic value.
+pub fn member(base: &Typed, key: &str) -> Typed {
+    let b = to_dynamic(base);
+    Typed::new(
+        format!(
+            "json_extract({}, {})",
+            b.sql,
+            quote_str(&format!("$.\"{}\"", key.replace('"', "\\\"")))
+        ),
+        KqlType::Dynamic,
+    )
+}
+
+/// `x[i]` on a dynamic array (negative indexes count from the end), or `x["key"]`.
+pub fn index(base: &Typed, i: &Typed) -> Result<Typed, String> {
+    let b = to_dynamic(base);
+    match (&i.lit, i.ty) {
+        (Some(Lit::Str(k)), _) => Ok(member(&b, k)),
+        (Some(Lit::Long(n)), _) if *n < 0 => Ok(Typed::new(
+            format!("json_extract({}, '$[#{n}]')", b.sql),
+            KqlType::Dynamic,
+        )),
+        (Some(Lit::Long(n)), _) => Ok(Typed::new(
+            format!("json_extract({}, '$[{n}]')", b.sql),
+            KqlType::Dynamic,
+        )),
+        (_, KqlType::Int | KqlType::Long) => Ok(Typed::new(
+            format!(
+                "json_extract({}, '$[' || CASE WHEN {i} < 0 THEN '#' || {i} ELSE CAST({i} AS VARCHAR) END || ']')",
+                b.sql,
+                i = i.sql
+            ),
+            KqlType::Dynamic,
+        )),
+        (_, KqlType::String) => Ok(Typed::new(
+            format!("json_extract({}, '$.\"' || {} || '\"')", b.sql, i.sql),
+            KqlType::Dynamic,
+        )),
+        (_, other) => Err(format!("cannot index a dynamic value with a {other:?}")),
+    }
+}
+
 /// A SQL string literal.
 pub fn quote_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -91,7 +197,11 @@ pub fn to_string(t: &Typed) -> Typed {
              THEN '' ELSE '.' || lpad(CAST(microsecond({x}) % 1000000 AS VARCHAR), 6, '0') || '0' END || 'Z', '')",
             x = t.sql
         ),
-        KqlType::Dynamic => format!("coalesce(CAST(to_json({}) AS VARCHAR), '')", t.sql),
+        KqlType::Dynamic => format!(
+            "coalesce(CASE WHEN json_type({x}) = 'VARCHAR' THEN json_extract_string({x}, '$') \
+             ELSE CAST({x} AS VARCHAR) END, '')",
+            x = t.sql
+        ),
         _ => format!("coalesce(CAST({} AS VARCHAR), '')", t.sql),
     };
     Typed::new(sql, KqlType::String)
@@ -197,6 +307,17 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                 arity(name, args, 1, 1)?;
                 Ok(to_string(&args[0]))
             }
+            "toint" | "tolong" | "todouble" | "toreal" | "tobool" | "toboolean"
+                if args.len() == 1 && args[0].ty == K::Dynamic =>
+            {
+                let ty = match name {
+                    "toint" => K::Int,
+                    "tolong" => K::Long,
+                    "tobool" | "toboolean" => K::Bool,
+                    _ => K::Real,
+                };
+                Ok(convert_dynamic(&args[0], ty))
+            }
             "toint" => {
                 arity(name, args, 1, 1)?;
                 Ok(to_integer(&args[0], "INTEGER", K::Int))
@@ -204,6 +325,71 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
             "tolong" => {
                 arity(name, args, 1, 1)?;
                 Ok(to_integer(&args[0], "BIGINT", K::Long))
+            }
+            "extract" => {
+                arity(name, args, 3, 4)?;
+                want(name, &args[1], &[K::Int, K::Long])?;
+                let Some(re) = args[0].str_lit() else {
+                    return Err("extract() needs the regular expression as a string literal".into());
+                };
+                let raw = format!(
+                    "regexp_extract({}, {}, {})",
+                    to_string(&args[2]).sql,
+                    quote_str(re),
+                    args[1].sql
+                );
+                Ok(Typed::new(
+                    format!(
+                        "CASE WHEN regexp_matches({}, {}) THEN {raw} END",
+                        to_string(&args[2]).sql,
+                        quote_str(re)
+                    ),
+                    K::String,
+                ))
+            }
+            "split" => {
+                arity(name, args, 2, 3)?;
+                let parts = format!(
+                    "to_json(string_split({}, {}))",
+                    to_string(&args[0]).sql,
+                    to_string(&args[1]).sql
+                );
+                Ok(match args.get(2) {
+                    None => Typed::new(parts, K::Dynamic),
+                    Some(i) => index(&Typed::new(parts, K::Dynamic), i)
+                        .map(|e| Typed::new(format!("json_array({})", e.sql), K::Dynamic))?,
+                })
+            }
+            "parse_json" | "todynamic" => {
+                arity(name, args, 1, 1)?;
+                Ok(match args[0].ty {
+                    K::Dynamic => args[0].clone(),
+                    K::String => Typed::new(
+                        format!(
+                            "CASE WHEN json_valid({x}) THEN CAST({x} AS JSON) ELSE to_json({x}) END",
+                            x = args[0].sql
+                        ),
+                        K::Dynamic,
+                    ),
+                    _ => to_dynamic(&args[0]),
+                })
+            }
+            "parse_xml" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(
+                    format!("CAST(kql_parse_xml({}) AS JSON)", to_string(&args[0]).sql),
+                    K::Dynamic,
+                ))
+            }
+            "array_length" => {
+                arity(name, args, 1, 1)?;
+                Ok(Typed::new(
+                    format!(
+                        "CAST(json_array_length({}) AS BIGINT)",
+                        to_dynamic(&args[0]).sql
+                    ),
+                    K::Long,
+                ))
             }
             "todouble" | "toreal" => {
                 arity(name, args, 1, 1)?;
@@ -590,19 +776,30 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                 }
                 agg(format!("avg({})", args[0].sql), K::Real)
             }
-            "make_set" | "make_list" => {
-                arity(name, args, 1, 2)?;
+            "make_set" | "make_list" | "make_set_if" | "make_list_if" => {
+                let conditional = name.ends_with("_if");
+                let (min, max) = if conditional { (2, 3) } else { (1, 2) };
+                arity(name, args, min, max)?;
                 let x = &args[0].sql;
-                let base = if name == "make_set" {
-                    format!("list_distinct(list({x}))")
+                let mut cond = format!("{x} IS NOT NULL");
+                if conditional {
+                    want(name, &args[1], &[K::Bool])?;
+                    cond = format!("{cond} AND {}", args[1].sql);
+                }
+                let base = if name.starts_with("make_set") {
+                    format!("list_distinct(list({x}) FILTER (WHERE {cond}))")
                 } else {
-                    format!("list({x}) FILTER (WHERE {x} IS NOT NULL)")
+                    format!("list({x}) FILTER (WHERE {cond})")
                 };
-                let sql = match limit_arg(name, args.get(1))? {
+                let sized = match limit_arg(name, args.get(if conditional { 2 } else { 1 }))? {
                     Some(n) => format!("list_slice({base}, 1, {n})"),
                     None => base,
                 };
-                agg(sql, K::Dynamic)
+                agg(format!("to_json(coalesce({sized}, []))"), K::Dynamic)
+            }
+            "any" | "take_any" => {
+                arity(name, args, 1, 1)?;
+                agg(format!("any_value({})", args[0].sql), args[0].ty)
             }
             _ => return Err(String::new()),
         })
@@ -624,7 +821,7 @@ mod tests {
     #[test]
     fn unknown_functions_are_none() {
         let now = NaiveDateTime::default();
-        assert!(scalar("parse_json", &[], now).is_none());
+        assert!(scalar("parse_csv", &[], now).is_none());
         assert!(aggregate("arg_max", &[]).is_none());
         assert!(scalar("tostring", &[], now).unwrap().is_err());
     }

@@ -7,6 +7,8 @@ pub mod diag;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+mod reshape;
+mod sources;
 pub mod sqlgen;
 
 use std::collections::BTreeMap;
@@ -60,8 +62,15 @@ pub struct WatchlistDef {
     pub columns: Vec<ColumnDef>,
 }
 
+/// Runs a query during compilation and returns its first column as text: operators whose
+/// output columns depend on the data (`bag_unpack`, `pivot`) read them through it.
+pub trait Probe: Send + Sync {
+    /// Runs `sql`; the first column of every row, as text.
+    fn run(&self, sql: &str) -> Result<Vec<String>, String>;
+}
+
 /// What the compiler knows about the case it compiles for.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Catalog {
     /// Tables and views by exact name.
     pub tables: BTreeMap<String, Vec<ColumnDef>>,
@@ -73,6 +82,21 @@ pub struct Catalog {
     pub window: (NaiveDateTime, NaiveDateTime),
     /// Where `externaldata` URLs resolve to local files.
     pub externaldata_dir: Option<PathBuf>,
+    /// Reads data-dependent column names; `None` compiles without data.
+    pub probe: Option<std::sync::Arc<dyn Probe>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("tables", &self.tables.len())
+            .field("watchlists", &self.watchlists.keys().collect::<Vec<_>>())
+            .field("now", &self.now)
+            .field("window", &self.window)
+            .field("externaldata_dir", &self.externaldata_dir)
+            .field("probe", &self.probe.is_some())
+            .finish()
+    }
 }
 
 /// A top-level scalar `let` bound to a literal: an editable parameter of the query.
@@ -123,6 +147,10 @@ pub fn compile_with(
     for l in &query.lets {
         let line = diag::line_col(text, l.name_span.start).0;
         match &l.value {
+            ast::LetValue::Function(f) => {
+                gen.tables.remove(&l.name);
+                gen.functions.insert(l.name.clone(), f.clone());
+            }
             ast::LetValue::Tabular(p) => {
                 let rel = gen
                     .pipeline(p, false)
@@ -133,7 +161,7 @@ pub fn compile_with(
                 if let ast::ExprKind::Name(n) = &e.kind {
                     if !gen.scalars.contains_key(n) {
                         let rel = gen
-                            .source(n, &e.span)
+                            .source(&ast::Source::Name(n.clone()), &e.span)
                             .map_err(|d| Diagnostics::single(text, d))?;
                         gen.tables.insert(l.name.clone(), rel);
                         continue;
@@ -179,7 +207,11 @@ pub fn compile_with(
         .map_err(|d| Diagnostics::single(text, d))?;
     Ok(Compiled {
         sql: gen.finish(&rel),
-        columns: rel.cols,
+        columns: rel
+            .cols
+            .into_iter()
+            .filter(|c| !c.name.starts_with('$'))
+            .collect(),
         notes: gen.notes,
         params,
         stages: gen.stages,

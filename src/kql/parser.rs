@@ -8,20 +8,14 @@ use super::lexer::{lex, Span, Tok, Token};
 
 /// Tabular operators and sources that quarry recognises but does not compile yet.
 const UNSUPPORTED_OPS: &[&str] = &[
-    "join",
     "lookup",
-    "union",
-    "mv-expand",
     "mv-apply",
-    "parse",
     "parse-where",
     "parse-kv",
-    "evaluate",
     "serialize",
     "make-series",
     "search",
     "render",
-    "invoke",
     "as",
     "top-nested",
     "top-hitters",
@@ -41,23 +35,18 @@ const UNSUPPORTED_OPS: &[&str] = &[
 ];
 
 /// Names that start a tabular expression quarry does not compile yet.
-const UNSUPPORTED_SOURCES: &[&str] = &[
-    "materialize",
-    "toscalar",
+const UNSUPPORTED_SOURCES: &[&str] = &["view", "range", "search", "find", "cluster", "database"];
+
+/// Words that start a tabular expression.
+const TABULAR_STARTS: &[&str] = &[
+    "union",
+    "print",
     "datatable",
     "externaldata",
-    "view",
-    "range",
-    "print",
-    "union",
-    "search",
-    "find",
+    "materialize",
     "_GetWatchlist",
     "_Im_NetworkSession",
     "_Im_Dns",
-    "table",
-    "cluster",
-    "database",
 ];
 
 /// Word operators quarry recognises but does not compile yet.
@@ -70,7 +59,6 @@ const UNSUPPORTED_WORD_OPS: &[&str] = &[
     "hassuffix_cs",
     "!hasprefix_cs",
     "!hassuffix_cs",
-    "matches",
     "like",
     "notlike",
     "!contains_cs",
@@ -96,6 +84,7 @@ pub fn parse_expr(src: &str) -> Result<Expr, Diagnostic> {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    src: String,
 }
 
 impl Parser {
@@ -103,7 +92,51 @@ impl Parser {
         Ok(Parser {
             toks: lex(src)?,
             pos: 0,
+            src: src.to_string(),
         })
+    }
+
+    /// Whether the token at the cursor was written `['name']`.
+    fn is_bracketed_ident(&self) -> bool {
+        matches!(self.tok(), Tok::Ident(_))
+            && self
+                .src
+                .get(self.span().start..)
+                .is_some_and(|r| r.starts_with('['))
+    }
+
+    /// Whether a tabular expression starts at token offset `n`: a source keyword, a
+    /// parenthesised tabular expression, or a name (or call) followed by `|`.
+    fn tabular_at(&self, mut n: usize) -> bool {
+        while matches!(self.tok_at(n), Tok::Punct("(")) {
+            n += 1;
+        }
+        let Tok::Ident(w) = self.tok_at(n) else {
+            return false;
+        };
+        if TABULAR_STARTS.contains(&w.as_str()) || UNSUPPORTED_SOURCES.contains(&w.as_str()) {
+            return true;
+        }
+        n += 1;
+        if matches!(self.tok_at(n), Tok::Punct("(")) {
+            let mut depth = 0usize;
+            loop {
+                match self.tok_at(n) {
+                    Tok::Punct("(") => depth += 1,
+                    Tok::Punct(")") => {
+                        depth -= 1;
+                        if depth == 0 {
+                            n += 1;
+                            break;
+                        }
+                    }
+                    Tok::Eof => return false,
+                    _ => {}
+                }
+                n += 1;
+            }
+        }
+        matches!(self.tok_at(n), Tok::Punct("|"))
     }
 
     fn tok(&self) -> &Tok {
@@ -252,20 +285,13 @@ impl Parser {
     fn let_stmt(&mut self) -> Result<Let, Diagnostic> {
         let (name, name_span) = self.ident("a name after `let`")?;
         self.expect_punct("=")?;
-        if self.is_punct("(") {
-            return Err(Diagnostic::new(
-                self.span(),
-                "user-defined functions (`let f = (...) { ... }`) are not supported yet",
-            ));
-        }
-        let tabular = match self.tok() {
-            Tok::Ident(w) => {
-                UNSUPPORTED_SOURCES.contains(&w.as_str())
-                    || matches!(self.tok_at(1), Tok::Punct("|"))
-            }
-            _ => false,
-        };
-        let value = if tabular {
+        let function = self.is_punct("(")
+            && (matches!(self.tok_at(1), Tok::Punct(")"))
+                || (matches!(self.tok_at(1), Tok::Ident(_))
+                    && matches!(self.tok_at(2), Tok::Punct(":"))));
+        let value = if function {
+            LetValue::Function(self.function()?)
+        } else if self.tabular_at(0) {
             LetValue::Tabular(self.pipeline()?)
         } else {
             LetValue::Scalar(self.expr()?)
@@ -280,23 +306,262 @@ impl Parser {
         })
     }
 
-    fn pipeline(&mut self) -> Result<Pipeline, Diagnostic> {
-        let (source, source_span) = match self.tok().clone() {
-            Tok::Ident(s) if UNSUPPORTED_SOURCES.contains(&s.as_str()) => {
-                return Err(Diagnostic::new(
-                    self.span(),
-                    format!("{s} is not supported yet"),
-                ))
+    /// `(params) { [let ...;] body }`
+    fn function(&mut self) -> Result<Function, Diagnostic> {
+        self.expect_punct("(")?;
+        let mut params = Vec::new();
+        while !self.is_punct(")") {
+            let (name, _) = self.ident("a parameter name")?;
+            self.expect_punct(":")?;
+            let mut tabular = false;
+            let mut default = None;
+            if self.eat_punct("(") {
+                tabular = true;
+                let mut depth = 1;
+                while depth > 0 {
+                    match self.bump().tok {
+                        Tok::Punct("(") => depth += 1,
+                        Tok::Punct(")") => depth -= 1,
+                        Tok::Eof => return Err(self.expected("`)`")),
+                        _ => {}
+                    }
+                }
+            } else {
+                self.ident("a type name")?;
+                if self.eat_punct("=") {
+                    default = Some(self.expr()?);
+                }
             }
-            Tok::Ident(_) => self.ident("a table name")?,
+            params.push(FnParam {
+                name,
+                tabular,
+                default,
+            });
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct(")")?;
+        self.expect_punct("{")?;
+        let mut lets = Vec::new();
+        while self.eat_word("let") {
+            lets.push(self.let_stmt()?);
+            while self.eat_punct(";") {}
+        }
+        let body = if self.tabular_at(0) {
+            FnBody::Tabular(self.pipeline()?)
+        } else {
+            FnBody::Scalar(self.expr()?)
+        };
+        while self.eat_punct(";") {}
+        self.expect_punct("}")?;
+        Ok(Function { params, lets, body })
+    }
+
+    /// Column declarations `(name:type, ...)`.
+    fn column_decls(&mut self) -> Result<Vec<(String, String)>, Diagnostic> {
+        self.expect_punct("(")?;
+        let mut cols = Vec::new();
+        while !self.is_punct(")") {
+            let (name, _) = self.ident("a column name")?;
+            self.expect_punct(":")?;
+            let (ty, _) = self.ident("a type name")?;
+            cols.push((name, ty));
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct(")")?;
+        Ok(cols)
+    }
+
+    /// Call arguments after `(`: positional or `name = value`.
+    fn call_args(&mut self) -> Result<Vec<Arg>, Diagnostic> {
+        let mut args = Vec::new();
+        while !self.is_punct(")") {
+            let name = if matches!(self.tok(), Tok::Ident(_))
+                && matches!(self.tok_at(1), Tok::Punct("="))
+            {
+                let (n, _) = self.ident("a name")?;
+                self.bump();
+                Some(n)
+            } else {
+                None
+            };
+            args.push(Arg {
+                name,
+                value: self.expr()?,
+            });
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct(")")?;
+        Ok(args)
+    }
+
+    /// `name = value` options such as `isfuzzy=true`, `kind=inner`, `hint.x=y`.
+    fn option(&mut self, names: &[&str]) -> Option<(String, String)> {
+        let Tok::Ident(w) = self.tok().clone() else {
+            return None;
+        };
+        let mut n = 1;
+        let mut key = w.clone();
+        while matches!(self.tok_at(n), Tok::Punct(".")) {
+            let Tok::Ident(part) = self.tok_at(n + 1).clone() else {
+                return None;
+            };
+            key = format!("{key}.{part}");
+            n += 2;
+        }
+        if !(names.contains(&key.as_str()) || key.starts_with("hint."))
+            || !matches!(self.tok_at(n), Tok::Punct("="))
+        {
+            return None;
+        }
+        let value = match self.tok_at(n + 1).clone() {
+            Tok::Ident(v) | Tok::Str(v) => v,
+            Tok::Long(v) => v.to_string(),
+            _ => return None,
+        };
+        for _ in 0..n + 2 {
+            self.bump();
+        }
+        Some((key, value))
+    }
+
+    fn source(&mut self) -> Result<(Source, Span), Diagnostic> {
+        let start = self.span();
+        let word = match self.tok().clone() {
+            Tok::Punct("(") => {
+                self.bump();
+                let inner = self.pipeline()?;
+                self.expect_punct(")")?;
+                return Ok((Source::Paren(Box::new(inner)), start.start..self.prev_end()));
+            }
+            Tok::Ident(w) => w,
             _ => return Err(self.expected("a table name")),
         };
-        if self.is_punct("(") {
+        if UNSUPPORTED_SOURCES.contains(&word.as_str()) {
             return Err(Diagnostic::new(
-                source_span,
-                format!("calling `{source}` as a function is not supported yet"),
+                start,
+                format!("{word} is not supported yet"),
             ));
         }
+        let bracketed = self.is_bracketed_ident();
+        self.bump();
+        let source = match word.as_str() {
+            _ if bracketed => Source::Name(word),
+            "union" => {
+                let mut fuzzy = false;
+                let mut with_source = None;
+                while let Some((k, v)) = self.option(&["isfuzzy", "kind", "withsource"]) {
+                    match k.as_str() {
+                        "isfuzzy" => fuzzy = v == "true",
+                        "withsource" => with_source = Some(v),
+                        "kind" if v != "outer" => {
+                            return Err(Diagnostic::new(
+                                start,
+                                format!("union kind={v} is not supported yet"),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+                let mut legs = Vec::new();
+                loop {
+                    let leg_start = self.span();
+                    if self.is_punct("(") {
+                        self.bump();
+                        let p = self.pipeline()?;
+                        self.expect_punct(")")?;
+                        legs.push(p);
+                    } else {
+                        let (name, span) = self.ident("a table name")?;
+                        legs.push(Pipeline {
+                            source: Source::Name(name),
+                            source_span: span,
+                            ops: Vec::new(),
+                        });
+                    }
+                    let _ = leg_start;
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                Source::Union {
+                    fuzzy,
+                    with_source,
+                    legs,
+                }
+            }
+            "print" => Source::Print(self.assigns()?),
+            "datatable" => {
+                let columns = self.column_decls()?;
+                self.expect_punct("[")?;
+                let mut values = Vec::new();
+                while !self.is_punct("]") {
+                    values.push(self.expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct("]")?;
+                Source::Datatable { columns, values }
+            }
+            "externaldata" => {
+                let columns = self.column_decls()?;
+                self.expect_punct("[")?;
+                let mut urls = Vec::new();
+                while let Tok::Str(u) = self.tok().clone() {
+                    self.bump();
+                    urls.push(u);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct("]")?;
+                let mut props = Vec::new();
+                if self.eat_word("with") {
+                    self.expect_punct("(")?;
+                    while !self.is_punct(")") {
+                        let (k, _) = self.ident("a property name")?;
+                        self.expect_punct("=")?;
+                        let v = match self.bump().tok {
+                            Tok::Ident(v) | Tok::Str(v) => v,
+                            Tok::Long(n) => n.to_string(),
+                            _ => return Err(self.expected("a property value")),
+                        };
+                        props.push((k, v));
+                        if !self.eat_punct(",") {
+                            break;
+                        }
+                    }
+                    self.expect_punct(")")?;
+                }
+                Source::Externaldata {
+                    columns,
+                    urls,
+                    props,
+                }
+            }
+            "materialize" => {
+                self.expect_punct("(")?;
+                let inner = self.pipeline()?;
+                self.expect_punct(")")?;
+                Source::Materialize(Box::new(inner))
+            }
+            _ if self.is_punct("(") => {
+                self.bump();
+                Source::Call(word, self.call_args()?)
+            }
+            _ => Source::Name(word),
+        };
+        Ok((source, start.start..self.prev_end()))
+    }
+
+    fn pipeline(&mut self) -> Result<Pipeline, Diagnostic> {
+        let (source, source_span) = self.source()?;
         let mut ops = Vec::new();
         while self.eat_punct("|") {
             ops.push(self.op()?);
@@ -358,6 +623,151 @@ impl Parser {
                 };
                 OpKind::Summarize { aggs, by }
             }
+            "join" => {
+                let mut kind = "innerunique".to_string();
+                while let Some((k, v)) = self.option(&["kind"]) {
+                    if k == "kind" {
+                        kind = v;
+                    }
+                }
+                let right = if self.is_punct("(") {
+                    self.bump();
+                    let p = self.pipeline()?;
+                    self.expect_punct(")")?;
+                    p
+                } else {
+                    let (name, span) = self.ident("the right side of the join")?;
+                    Pipeline {
+                        source: Source::Name(name),
+                        source_span: span,
+                        ops: Vec::new(),
+                    }
+                };
+                let on = if self.eat_word("where") {
+                    JoinOn::Where(self.expr()?)
+                } else {
+                    self.expect_word("on")?;
+                    JoinOn::Keys(self.join_keys()?)
+                };
+                OpKind::Join {
+                    kind,
+                    right: Box::new(right),
+                    on,
+                }
+            }
+            "mv-expand" => {
+                let mut bag_as_array = false;
+                while let Some((k, v)) = self.option(&["bagexpansion", "kind"]) {
+                    if k == "bagexpansion" || k == "kind" {
+                        bag_as_array = v == "array";
+                    }
+                }
+                if self.is_word("with_itemindex") {
+                    return Err(Diagnostic::new(
+                        self.span(),
+                        "mv-expand with_itemindex is not supported yet",
+                    ));
+                }
+                let mut columns = Vec::new();
+                loop {
+                    let a = self.assign()?;
+                    let ty = if self.eat_word("to") {
+                        self.expect_word("typeof")?;
+                        self.expect_punct("(")?;
+                        let (t, _) = self.ident("a type name")?;
+                        self.expect_punct(")")?;
+                        Some(t)
+                    } else {
+                        None
+                    };
+                    columns.push((a.name.map(|(n, _)| n), a.expr, ty));
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                let limit = if self.eat_word("limit") {
+                    match self.bump().tok {
+                        Tok::Long(n) => Some(n),
+                        _ => return Err(self.expected("a row limit")),
+                    }
+                } else {
+                    None
+                };
+                OpKind::MvExpand {
+                    bag_as_array,
+                    columns,
+                    limit,
+                }
+            }
+            "parse" => {
+                let mut relaxed = false;
+                while let Some((k, v)) = self.option(&["kind", "flags"]) {
+                    if k == "kind" {
+                        match v.as_str() {
+                            "simple" => {}
+                            "relaxed" => relaxed = true,
+                            other => {
+                                return Err(Diagnostic::new(
+                                    span,
+                                    format!("parse kind={other} is not supported yet"),
+                                ))
+                            }
+                        }
+                    }
+                }
+                let expr = self.binary(4)?;
+                self.expect_word("with")?;
+                let mut parts = Vec::new();
+                loop {
+                    match self.tok().clone() {
+                        Tok::Punct("*") => {
+                            self.bump();
+                            parts.push(ParsePart::Any);
+                        }
+                        Tok::Str(t) => {
+                            self.bump();
+                            parts.push(ParsePart::Text(t));
+                        }
+                        Tok::Ident(c) if !c.starts_with('!') => {
+                            self.bump();
+                            let ty = if self.eat_punct(":") {
+                                Some(self.ident("a type name")?.0)
+                            } else {
+                                None
+                            };
+                            parts.push(ParsePart::Column(c, ty));
+                        }
+                        _ => break,
+                    }
+                }
+                if parts.is_empty() {
+                    return Err(self.expected("a parse pattern"));
+                }
+                OpKind::Parse {
+                    expr,
+                    parts,
+                    relaxed,
+                }
+            }
+            "evaluate" => {
+                while self.option(&[]).is_some() {}
+                let (name, nspan) = self.ident("a plugin name")?;
+                self.expect_punct("(")?;
+                let mut args = Vec::new();
+                while !self.is_punct(")") {
+                    args.push(self.expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+                OpKind::Evaluate(name, nspan, args)
+            }
+            "invoke" => {
+                let (name, nspan) = self.ident("a function name")?;
+                self.expect_punct("(")?;
+                OpKind::Invoke(name, nspan, self.call_args()?)
+            }
             other if UNSUPPORTED_OPS.contains(&other) => {
                 return Err(Diagnostic::new(
                     span,
@@ -372,6 +782,47 @@ impl Parser {
             }
         };
         Ok(Op { kind, span })
+    }
+
+    /// `on` keys: `a`, `$left.a == $right.b` (either order), separated by commas.
+    fn join_keys(&mut self) -> Result<Vec<(String, String, Span)>, Diagnostic> {
+        let mut keys = Vec::new();
+        loop {
+            let start = self.span();
+            let e = self.expr()?;
+            let span = start.start..self.prev_end();
+            let side = |e: &Expr| match &e.kind {
+                ExprKind::Member(b, name) => match &b.kind {
+                    ExprKind::Name(s) if s == "$left" => Some((true, name.clone())),
+                    ExprKind::Name(s) if s == "$right" => Some((false, name.clone())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match &e.kind {
+                ExprKind::Name(n) => keys.push((n.clone(), n.clone(), span)),
+                ExprKind::Binary(BinOp::Eq, a, b) => match (side(a), side(b)) {
+                    (Some((true, l)), Some((false, r))) | (Some((false, r)), Some((true, l))) => {
+                        keys.push((l, r, span))
+                    }
+                    _ => {
+                        return Err(Diagnostic::new(
+                            span,
+                            "a join key is a column name or `$left.a == $right.b`",
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(Diagnostic::new(
+                        span,
+                        "a join key is a column name or `$left.a == $right.b`",
+                    ))
+                }
+            }
+            if !self.eat_punct(",") {
+                return Ok(keys);
+            }
+        }
     }
 
     fn assigns(&mut self) -> Result<Vec<Assign>, Diagnostic> {
@@ -565,6 +1016,20 @@ impl Parser {
                     lhs = Expr { kind, span };
                     continue;
                 }
+                if min_prec <= 3
+                    && w == "matches"
+                    && matches!(self.tok_at(1), Tok::Ident(r) if r == "regex")
+                {
+                    self.bump();
+                    self.bump();
+                    let rhs = self.binary(4)?;
+                    let span = lhs.span.start..rhs.span.end;
+                    lhs = Expr {
+                        kind: ExprKind::Matches(Box::new(lhs), Box::new(rhs)),
+                        span,
+                    };
+                    continue;
+                }
                 if min_prec <= 3 && (w == "between" || w == "!between") {
                     self.bump();
                     self.expect_punct("(")?;
@@ -616,14 +1081,34 @@ impl Parser {
                 },
             });
         }
-        let e = self.primary()?;
-        if self.is_punct(".") || self.is_punct("[") {
-            return Err(Diagnostic::new(
-                self.span(),
-                "property and index access on dynamic values is not supported yet",
-            ));
+        let mut e = self.primary()?;
+        loop {
+            let adjacent = self.span().start == self.prev_end();
+            if self.is_punct(".") && matches!(self.tok_at(1), Tok::Ident(_)) {
+                self.bump();
+                let (name, span) = self.ident("a property name")?;
+                e = Expr {
+                    span: e.span.start..span.end,
+                    kind: ExprKind::Member(Box::new(e), name),
+                };
+            } else if adjacent && self.is_bracketed_ident() {
+                let (name, span) = self.ident("a property name")?;
+                e = Expr {
+                    span: e.span.start..span.end,
+                    kind: ExprKind::Member(Box::new(e), name),
+                };
+            } else if self.is_punct("[") {
+                self.bump();
+                let i = self.expr()?;
+                self.expect_punct("]")?;
+                e = Expr {
+                    span: e.span.start..self.prev_end(),
+                    kind: ExprKind::Index(Box::new(e), Box::new(i)),
+                };
+            } else {
+                return Ok(e);
+            }
         }
-        Ok(e)
     }
 
     fn primary(&mut self) -> Result<Expr, Diagnostic> {
@@ -668,6 +1153,16 @@ impl Parser {
                     && matches!(self.tok_at(1), Tok::Punct("(")) =>
             {
                 Err(Diagnostic::new(span, format!("{w} is not supported yet")))
+            }
+            Tok::Ident(w) if w == "toscalar" && matches!(self.tok_at(1), Tok::Punct("(")) => {
+                self.bump();
+                self.bump();
+                let p = self.pipeline()?;
+                self.expect_punct(")")?;
+                Ok(Expr {
+                    kind: ExprKind::ToScalar(Box::new(p)),
+                    span: span.start..self.prev_end(),
+                })
             }
             Tok::Ident(w) if w == "dynamic" && matches!(self.tok_at(1), Tok::Punct("(")) => {
                 self.bump();
@@ -728,10 +1223,20 @@ impl Parser {
                     span: span.start..self.prev_end(),
                 })
             }
-            Tok::Punct("$") => Err(Diagnostic::new(
-                span,
-                "`$left`/`$right` are only valid in join conditions (join is not supported yet)",
-            )),
+            Tok::Punct("$") => {
+                self.bump();
+                let (w, wspan) = self.ident("`left`, `right` or `table` after `$`")?;
+                if !matches!(w.as_str(), "left" | "right" | "table") || wspan.start != span.end {
+                    return Err(Diagnostic::new(
+                        span.start..wspan.end,
+                        format!("unknown name `${w}`"),
+                    ));
+                }
+                Ok(Expr {
+                    kind: ExprKind::Name(format!("${w}")),
+                    span: span.start..wspan.end,
+                })
+            }
             _ => Err(self.expected("an expression")),
         }
     }
@@ -774,7 +1279,7 @@ mod tests {
     fn parses_lets_and_pipelines() {
         let q = parse("let n = 5; let L = dynamic(['a','b']); T | where x > n and y in (L) | project-away a*, b | count").unwrap();
         assert_eq!(q.lets.len(), 2);
-        assert_eq!(q.body.source, "T");
+        assert!(matches!(&q.body.source, Source::Name(n) if n == "T"));
         assert_eq!(q.body.ops.len(), 3);
         assert!(matches!(&q.body.ops[1].kind, OpKind::ProjectAway(p) if p[0].0 == "a*"));
     }
@@ -797,8 +1302,8 @@ mod tests {
         let e = parse("T\n| mv-apply x on (take 1)").unwrap_err();
         assert_eq!(e.message, "mv-apply is not supported yet");
         assert_eq!(e.span, 4..12);
-        let e = parse_expr("a matches regex 'x'").unwrap_err();
-        assert_eq!(e.message, "matches is not supported yet");
+        let e = parse_expr("a hasprefix 'x'").unwrap_err();
+        assert_eq!(e.message, "hasprefix is not supported yet");
     }
 
     #[test]

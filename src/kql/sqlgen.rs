@@ -10,7 +10,15 @@ use super::lexer::Span;
 use super::{Catalog, ColumnDef, KqlType};
 
 /// Hidden column carrying the row order established by `sort`/`top`.
-const ORD: &str = "__quarry_ord";
+pub(super) const ORD: &str = "__quarry_ord";
+
+/// The KQL name of the hidden column `union` adds with each row's table (`$table`).
+pub(super) const TABLE_COL: &str = "$table";
+
+/// Whether a column is internal (kept through the pipeline, never output).
+pub(super) fn is_hidden(c: &ColumnDef) -> bool {
+    c.name.starts_with('$')
+}
 
 /// A relation the next stage selects from.
 #[derive(Debug, Clone)]
@@ -36,7 +44,13 @@ pub struct Stage {
 
 /// The generator's state for one query.
 pub struct Gen<'a> {
-    catalog: &'a Catalog,
+    pub(super) catalog: &'a Catalog,
+    /// KQL column name → SQL identifier (see [`Gen::id`]).
+    pub(super) idents: std::cell::RefCell<HashMap<String, String>>,
+    /// User-defined functions in scope.
+    pub(super) functions: HashMap<String, Function>,
+    /// Scalar bindings of function parameters, innermost last; they shadow columns.
+    pub(super) locals: Vec<HashMap<String, Typed>>,
     /// `name AS (sql)` entries, in order.
     pub ctes: Vec<String>,
     /// Scalar `let` values.
@@ -49,26 +63,16 @@ pub struct Gen<'a> {
     pub stages: Vec<Stage>,
     /// Index in `stages` of the last `summarize`, with its key names.
     pub last_summarize: Option<(usize, Vec<String>)>,
-    allow_agg: bool,
+    pub(super) allow_agg: bool,
+    /// Set when `bag_unpack`/`pivot` saw no rows: their columns are unknown, so unknown
+    /// names read as null instead of failing.
+    pub(super) open_schema: bool,
 }
 
-type R<T> = Result<T, Diagnostic>;
+pub(super) type R<T> = Result<T, Diagnostic>;
 
-fn err<T>(span: &Span, msg: impl Into<String>) -> R<T> {
+pub(super) fn err<T>(span: &Span, msg: impl Into<String>) -> R<T> {
     Err(Diagnostic::new(span.clone(), msg))
-}
-
-/// The select list for a relation's columns (plus the order column when present).
-fn col_list(cols: &[ColumnDef], ordered: bool) -> String {
-    let mut v: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
-    if ordered {
-        v.push(quote_ident(ORD));
-    }
-    if v.is_empty() {
-        "NULL AS \"__quarry_empty\"".into()
-    } else {
-        v.join(", ")
-    }
 }
 
 /// Matches a `project-away` pattern with `*` wildcards.
@@ -87,7 +91,7 @@ fn glob(pat: &str, name: &str) -> bool {
 }
 
 /// Names referenced by an expression.
-fn names(e: &Expr, out: &mut BTreeSet<String>) {
+pub(super) fn names(e: &Expr, out: &mut BTreeSet<String>) {
     match &e.kind {
         ExprKind::Lit(_) | ExprKind::Star => {}
         ExprKind::Name(n) => {
@@ -100,7 +104,12 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
             names(a, out);
             names(b, out);
         }
-        ExprKind::Neg(a) => names(a, out),
+        ExprKind::Neg(a) | ExprKind::Member(a, _) => names(a, out),
+        ExprKind::Index(a, b) | ExprKind::Matches(a, b) => {
+            names(a, out);
+            names(b, out);
+        }
+        ExprKind::ToScalar(_) => {}
         ExprKind::In { expr, list, .. } | ExprKind::HasAny { expr, list, .. } => {
             names(expr, out);
             list.iter().for_each(|a| names(a, out));
@@ -162,44 +171,56 @@ impl<'a> Gen<'a> {
             stages: Vec::new(),
             last_summarize: None,
             allow_agg: false,
+            open_schema: false,
+            idents: Default::default(),
+            functions: HashMap::new(),
+            locals: Vec::new(),
         }
     }
 
-    fn note(&mut self, n: &str) {
+    /// The SQL identifier of KQL column `name`. DuckDB compares identifiers without case,
+    /// so a name differing only in case from one seen before gets a suffix.
+    pub fn id(&self, name: &str) -> String {
+        if name == TABLE_COL {
+            return quote_ident("__quarry_table");
+        }
+        let mut ids = self.idents.borrow_mut();
+        if let Some(id) = ids.get(name) {
+            return quote_ident(id);
+        }
+        let mut id = name.to_string();
+        let mut n = 1;
+        while ids.values().any(|v| v.eq_ignore_ascii_case(&id)) {
+            n += 1;
+            id = format!("{name}__{n}");
+        }
+        ids.insert(name.to_string(), id.clone());
+        quote_ident(&id)
+    }
+
+    /// The select list for a relation's columns (plus the order column when present).
+    pub fn col_list(&self, cols: &[ColumnDef], ordered: bool) -> String {
+        let mut v: Vec<String> = cols.iter().map(|c| self.id(&c.name)).collect();
+        if ordered {
+            v.push(quote_ident(ORD));
+        }
+        if v.is_empty() {
+            "NULL AS \"__quarry_empty\"".into()
+        } else {
+            v.join(", ")
+        }
+    }
+
+    pub(super) fn note(&mut self, n: &str) {
         if !self.notes.iter().any(|x| x == n) {
             self.notes.push(n.to_string());
         }
     }
 
-    fn push_cte(&mut self, sql: String) -> String {
+    pub(super) fn push_cte(&mut self, sql: String) -> String {
         let name = format!("s{}", self.ctes.len());
         self.ctes.push(format!("{} AS ({sql})", quote_ident(&name)));
         quote_ident(&name)
-    }
-
-    /// Resolves a pipeline's source name.
-    pub fn source(&self, name: &str, span: &Span) -> R<Rel> {
-        if let Some(rel) = self.tables.get(name) {
-            return Ok(rel.clone());
-        }
-        if let Some(cols) = self.catalog.tables.get(name) {
-            return Ok(Rel {
-                from: quote_ident(name),
-                cols: cols.clone(),
-                ordered: false,
-            });
-        }
-        let hint = self
-            .catalog
-            .tables
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case(name))
-            .map(|k| format!(" (names are case-sensitive: did you mean `{k}`?)"))
-            .unwrap_or_default();
-        err(
-            span,
-            format!("unknown table `{name}`{hint}: load it with `quarry load`"),
-        )
     }
 
     /// Compiles a pipeline; `record` keeps its stages for the compiled form.
@@ -243,11 +264,26 @@ impl<'a> Gen<'a> {
             sql.push_str(&self.ctes.join(",\n"));
             sql.push('\n');
         }
-        sql.push_str(&format!(
-            "SELECT {} FROM {}",
-            col_list(&rel.cols, false),
-            rel.from
-        ));
+        let visible: Vec<String> = rel
+            .cols
+            .iter()
+            .filter(|c| !is_hidden(c))
+            .map(|c| {
+                // Kusto strings are never null: absent values print as empty strings.
+                let v = if c.ty == KqlType::String {
+                    format!("coalesce({}, '')", self.id(&c.name))
+                } else {
+                    self.id(&c.name)
+                };
+                format!("{v} AS {}", quote_ident(&c.name))
+            })
+            .collect();
+        let list = if visible.is_empty() {
+            "NULL AS \"__quarry_empty\"".to_string()
+        } else {
+            visible.join(", ")
+        };
+        sql.push_str(&format!("SELECT {list} FROM {}", rel.from));
         if rel.ordered {
             sql.push_str(&format!(" ORDER BY {}", quote_ident(ORD)));
         }
@@ -264,7 +300,7 @@ impl<'a> Gen<'a> {
                 }
                 let sql = format!(
                     "SELECT {} FROM {from} WHERE {}",
-                    col_list(&rel.cols, rel.ordered),
+                    self.col_list(&rel.cols, rel.ordered),
                     p.sql
                 );
                 let from = self.push_cte(sql);
@@ -279,7 +315,7 @@ impl<'a> Gen<'a> {
                 };
                 let sql = format!(
                     "SELECT {} FROM {from}{order} LIMIT {n}",
-                    col_list(&rel.cols, rel.ordered)
+                    self.col_list(&rel.cols, rel.ordered)
                 );
                 let from = self.push_cte(sql);
                 ("take", Rel { from, ..rel })
@@ -304,7 +340,7 @@ impl<'a> Gen<'a> {
                 let items = self.projection(assigns, &rel.cols)?;
                 let mut sel = items
                     .iter()
-                    .map(|(sql, c)| format!("{sql} AS {}", quote_ident(&c.name)))
+                    .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let cols = items.into_iter().map(|(_, c)| c).collect();
@@ -333,18 +369,18 @@ impl<'a> Gen<'a> {
                     .filter(|c| !pats.iter().any(|(p, _)| glob(p, &c.name)))
                     .cloned()
                     .collect();
-                let sql = format!("SELECT {} FROM {from}", col_list(&cols, rel.ordered));
+                let sql = format!("SELECT {} FROM {from}", self.col_list(&cols, rel.ordered));
                 let from = self.push_cte(sql);
                 ("project-away", Rel { from, cols, ..rel })
             }
             OpKind::ProjectRename(pairs) => {
                 let mut cols = rel.cols.clone();
-                let mut sel: Vec<String> = rel.cols.iter().map(|c| quote_ident(&c.name)).collect();
+                let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
                 for (new, old, span) in pairs {
                     let Some(i) = cols.iter().position(|c| &c.name == old) else {
                         return err(span, format!("unknown column `{old}`"));
                     };
-                    sel[i] = format!("{} AS {}", quote_ident(&rel.cols[i].name), quote_ident(new));
+                    sel[i] = format!("{} AS {}", self.id(&rel.cols[i].name), self.id(new));
                     cols[i].name = new.clone();
                 }
                 if rel.ordered {
@@ -357,7 +393,7 @@ impl<'a> Gen<'a> {
                 let order = self.order_by(keys, &rel.cols)?;
                 let sql = format!(
                     "SELECT {}, row_number() OVER (ORDER BY {order}) AS {} FROM {from}",
-                    col_list(&rel.cols, false),
+                    self.col_list(&rel.cols, false),
                     quote_ident(ORD)
                 );
                 let from = self.push_cte(sql);
@@ -373,7 +409,7 @@ impl<'a> Gen<'a> {
             OpKind::Top(n, key) => {
                 let n = self.limit(n, &rel.cols)?;
                 let order = self.order_by(std::slice::from_ref(key), &rel.cols)?;
-                let cols = col_list(&rel.cols, false);
+                let cols = self.col_list(&rel.cols, false);
                 let sql = format!(
                     "SELECT {cols}, row_number() OVER (ORDER BY {order}) AS {} FROM \
                      (SELECT {cols} FROM {from} ORDER BY {order} LIMIT {n})",
@@ -393,7 +429,8 @@ impl<'a> Gen<'a> {
                 let items = if assigns.is_empty() {
                     rel.cols
                         .iter()
-                        .map(|c| (quote_ident(&c.name), c.clone()))
+                        .filter(|c| !is_hidden(c))
+                        .map(|c| (self.id(&c.name), c.clone()))
                         .collect()
                 } else {
                     self.projection(assigns, &rel.cols)?
@@ -403,7 +440,7 @@ impl<'a> Gen<'a> {
                     .iter()
                     .map(|(sql, c)| {
                         let v = Typed::new(sql.clone(), c.ty);
-                        format!("{} AS {}", group_value(&v), quote_ident(&c.name))
+                        format!("{} AS {}", group_value(&v), self.id(&c.name))
                     })
                     .collect();
                 let cols = items.into_iter().map(|(_, c)| c).collect();
@@ -418,6 +455,24 @@ impl<'a> Gen<'a> {
                 )
             }
             OpKind::Summarize { aggs, by } => ("summarize", self.summarize(op, aggs, by, rel)?),
+            OpKind::Join { kind, right, on } => ("join", self.join(op, kind, right, on, rel)?),
+            OpKind::MvExpand {
+                bag_as_array,
+                columns,
+                limit,
+            } => (
+                "mv-expand",
+                self.mv_expand(op, *bag_as_array, columns, *limit, rel)?,
+            ),
+            OpKind::Parse {
+                expr,
+                parts,
+                relaxed,
+            } => ("parse", self.parse_op(expr, parts, *relaxed, rel)?),
+            OpKind::Evaluate(name, span, args) => {
+                ("evaluate", self.evaluate(name, span, args, rel)?)
+            }
+            OpKind::Invoke(name, span, args) => ("invoke", self.invoke(name, span, args, rel)?),
         })
     }
 
@@ -471,7 +526,7 @@ impl<'a> Gen<'a> {
 
     fn extend(&mut self, assigns: &[Assign], mut rel: Rel) -> R<Rel> {
         // Select items per current column; new names assigned in this stage are `pending`.
-        let mut sel: Vec<String> = rel.cols.iter().map(|c| quote_ident(&c.name)).collect();
+        let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
         let mut cols = rel.cols.clone();
         let mut pending: BTreeSet<String> = BTreeSet::new();
         for a in assigns {
@@ -480,7 +535,7 @@ impl<'a> Gen<'a> {
             if used.iter().any(|n| pending.contains(n)) {
                 // A later assignment reads an earlier one: close this stage first.
                 rel = self.flush_extend(&sel, cols.clone(), rel.ordered, &rel.from);
-                sel = cols.iter().map(|c| quote_ident(&c.name)).collect();
+                sel = cols.iter().map(|c| self.id(&c.name)).collect();
                 pending.clear();
             }
             let t = self.expr(&a.expr, &rel.cols)?;
@@ -488,7 +543,7 @@ impl<'a> Gen<'a> {
                 Some((n, _)) => n.clone(),
                 None => fresh_column(&cols, &[]),
             };
-            let item = format!("{} AS {}", t.sql, quote_ident(&name));
+            let item = format!("{} AS {}", t.sql, self.id(&name));
             match cols.iter().position(|c| c.name == name) {
                 Some(i) => {
                     sel[i] = item;
@@ -533,7 +588,7 @@ impl<'a> Gen<'a> {
             if cols.iter().any(|c| c.name == name) {
                 return err(span, format!("column `{name}` is produced twice"));
             }
-            sel.push(format!("{} AS {}", t.sql, quote_ident(&name)));
+            sel.push(t.sql);
             cols.push(ColumnDef { name, ty: t.ty });
             Ok(())
         };
@@ -566,6 +621,11 @@ impl<'a> Gen<'a> {
         if cols.is_empty() {
             return err(&op.span, "summarize needs an aggregation or a `by` key");
         }
+        let sel: Vec<String> = sel
+            .iter()
+            .zip(&cols)
+            .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
+            .collect();
         let mut sql = format!("SELECT {} FROM {}", sel.join(", "), rel.from);
         if nkeys > 0 {
             let pos: Vec<String> = (1..=nkeys).map(|i| i.to_string()).collect();
@@ -585,14 +645,23 @@ impl<'a> Gen<'a> {
             ExprKind::Lit(l) => Ok(Typed::lit(l.clone())),
             ExprKind::Star => err(&e.span, "`*` as an argument is not supported yet"),
             ExprKind::Name(n) => {
+                if let Some(t) = self.locals.last().and_then(|l| l.get(n)) {
+                    return Ok(t.clone());
+                }
                 if let Some(c) = cols.iter().find(|c| &c.name == n) {
-                    return Ok(Typed::new(quote_ident(&c.name), c.ty));
+                    return Ok(Typed::new(self.id(&c.name), c.ty));
                 }
                 if let Some(t) = self.scalars.get(n) {
                     return Ok(t.clone());
                 }
                 if n == "null" {
                     return Ok(Typed::lit(Lit::Null));
+                }
+                if self.open_schema {
+                    self.note(&format!(
+                        "`{n}` reads as null: no rows reached bag_unpack/pivot to make it a column"
+                    ));
+                    return Ok(Typed::new("CAST(NULL AS JSON)", KqlType::Dynamic));
                 }
                 err(&e.span, format!("unknown column or name `{n}`"))
             }
@@ -602,7 +671,7 @@ impl<'a> Gen<'a> {
                     list.push(self.expr(i, cols)?);
                 }
                 let sql = format!(
-                    "[{}]",
+                    "json_array({})",
                     list.iter()
                         .map(|t| t.sql.as_str())
                         .collect::<Vec<_>>()
@@ -614,6 +683,44 @@ impl<'a> Gen<'a> {
                     lit: None,
                     list: Some(list),
                 })
+            }
+            ExprKind::Member(base, key) => {
+                let b = self.expr(base, cols)?;
+                Ok(functions::member(&b, key))
+            }
+            ExprKind::Index(base, index) => {
+                let b = self.expr(base, cols)?;
+                let i = self.expr(index, cols)?;
+                functions::index(&b, &i).or_else(|m| err(&e.span, m))
+            }
+            ExprKind::ToScalar(p) => {
+                let rel = self.pipeline(p, false)?;
+                let Some(first) = rel.cols.iter().find(|c| !is_hidden(c)) else {
+                    return err(
+                        &e.span,
+                        "toscalar() needs a tabular expression with a column",
+                    );
+                };
+                Ok(Typed::new(
+                    format!(
+                        "(SELECT {} FROM {} LIMIT 1)",
+                        self.id(&first.name),
+                        rel.from
+                    ),
+                    first.ty,
+                ))
+            }
+            ExprKind::Matches(a, b) => {
+                let x = self.expr(a, cols)?;
+                let r = self.expr(b, cols)?;
+                Ok(Typed::new(
+                    format!(
+                        "coalesce(regexp_matches({}, {}), false)",
+                        str_side(&x),
+                        str_side(&r)
+                    ),
+                    KqlType::Bool,
+                ))
             }
             ExprKind::Neg(a) => {
                 let t = self.expr(a, cols)?;
@@ -632,6 +739,28 @@ impl<'a> Gen<'a> {
                 ci,
             } => {
                 let x = self.expr(expr, cols)?;
+                if let Some(sub) = self.tabular_list(list, cols) {
+                    let (col, from, ty) = sub?;
+                    let lhs = if *ci {
+                        format!("lower({})", str_side(&x))
+                    } else if ty == KqlType::String {
+                        str_side(&x)
+                    } else {
+                        x.sql.clone()
+                    };
+                    let col = if *ci {
+                        format!("lower({col})")
+                    } else if ty == KqlType::String {
+                        format!("coalesce({col}, '')")
+                    } else {
+                        col
+                    };
+                    let op = if *negated { "NOT IN" } else { "IN" };
+                    return Ok(Typed::new(
+                        format!("({lhs} {op} (SELECT {col} FROM {from} WHERE {col} IS NOT NULL))"),
+                        KqlType::Bool,
+                    ));
+                }
                 let items = self.list_items(list, cols)?;
                 if items.is_empty() {
                     return Ok(Typed::new(
@@ -665,16 +794,13 @@ impl<'a> Gen<'a> {
                 }
                 let terms: Option<Vec<String>> = items
                     .iter()
-                    .map(|t| t.str_lit().map(regex_escape))
+                    .map(|t| t.str_lit().map(term_pattern))
                     .collect();
                 let sql = match terms {
                     Some(terms) if !*all => format!(
                         "regexp_matches({}, {})",
                         str_side(&x),
-                        quote_str(&format!(
-                            "(?i)(^|[^[:alnum:]])({})($|[^[:alnum:]])",
-                            terms.join("|")
-                        ))
+                        quote_str(&format!("(?i){}", terms.join("|")))
                     ),
                     _ => {
                         let parts: Vec<String> = items
@@ -711,6 +837,30 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// `x in (T)` where `T` is a tabular `let` (or a parenthesised pipeline): the first
+    /// column of `T` as (SQL column, relation, type). `None` when the list is not tabular.
+    fn tabular_list(
+        &mut self,
+        list: &[Expr],
+        cols: &[ColumnDef],
+    ) -> Option<R<(String, String, KqlType)>> {
+        let [item] = list else { return None };
+        let ExprKind::Name(n) = &item.kind else {
+            return None;
+        };
+        if cols.iter().any(|c| &c.name == n)
+            || self.scalars.contains_key(n)
+            || self.locals.last().is_some_and(|l| l.contains_key(n))
+        {
+            return None;
+        }
+        let rel = self.tables.get(n)?.clone();
+        Some(match rel.cols.iter().find(|c| !is_hidden(c)) {
+            Some(c) => Ok((self.id(&c.name), rel.from.clone(), c.ty)),
+            None => err(&item.span, format!("`{n}` has no column to compare with")),
+        })
+    }
+
     /// The elements of an `in`/`has_any` list, with `dynamic` arrays spliced in.
     fn list_items(&mut self, list: &[Expr], cols: &[ColumnDef]) -> R<Vec<Typed>> {
         let mut items = Vec::new();
@@ -728,6 +878,9 @@ impl<'a> Gen<'a> {
     }
 
     fn call(&mut self, name: &str, span: &Span, args: &[Expr], cols: &[ColumnDef]) -> R<Typed> {
+        if let Some(f) = self.functions.get(name).cloned() {
+            return self.call_scalar_function(name, &f, span, args, cols);
+        }
         if name == "column_ifexists" {
             // The column if this stage has it, else the default value.
             let [col, default] = args else {
@@ -743,7 +896,7 @@ impl<'a> Gen<'a> {
                 );
             };
             return match cols.iter().find(|c| &c.name == n) {
-                Some(c) => Ok(Typed::new(quote_ident(&c.name), c.ty)),
+                Some(c) => Ok(Typed::new(self.id(&c.name), c.ty)),
                 None => self.expr(default, cols),
             };
         }
@@ -923,8 +1076,26 @@ fn lower(t: &Typed) -> String {
     }
 }
 
+/// The regular expression for a whole-term match of `term` (`has`): a side of the term
+/// that is alphanumeric must sit at a term boundary; a side that is punctuation is its own
+/// boundary, so `has ".microsoft.com"` finds `www.microsoft.com`.
+fn term_pattern(term: &str) -> String {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    let open = if alnum(term.chars().next()) {
+        "(^|[^[:alnum:]])"
+    } else {
+        ""
+    };
+    let close = if alnum(term.chars().last()) {
+        "($|[^[:alnum:]])"
+    } else {
+        ""
+    };
+    format!("(?:{open}{}{close})", regex_escape(term))
+}
+
 /// Escapes RE2 metacharacters.
-fn regex_escape(s: &str) -> String {
+pub(super) fn regex_escape(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {
@@ -950,7 +1121,7 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
             match r.str_lit() {
                 Some(n) => format!(
                     "regexp_matches({x}, {})",
-                    quote_str(&format!("{flags}{open}{}{close}", regex_escape(n)))
+                    quote_str(&format!("{flags}{}", term_pattern(n)))
                 ),
                 None => format!(
                     "regexp_matches({x}, '{flags}{open}' || regexp_escape({}) || '{close}')",

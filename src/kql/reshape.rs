@@ -1,0 +1,499 @@
+//! Operators that reshape rows: `join`, `mv-expand`, `parse`, and the `evaluate` plugins
+//! `bag_unpack` and `pivot` (whose output columns depend on the data, read by a probe).
+
+use super::ast::*;
+use super::functions::{self, quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
+use super::lexer::Span;
+use super::sqlgen::{err, is_hidden, regex_escape, Gen, Rel, R};
+use super::{ColumnDef, KqlType};
+
+/// Most distinct values a data-dependent plugin turns into columns.
+const MAX_DYNAMIC_COLUMNS: usize = 1000;
+
+/// Join flavours: (name, SQL join, keep left columns, keep right columns, dedupe left).
+const JOIN_KINDS: &[(&str, &str, bool, bool, bool)] = &[
+    ("innerunique", "JOIN", true, true, true),
+    ("inner", "JOIN", true, true, false),
+    ("leftouter", "LEFT JOIN", true, true, false),
+    ("rightouter", "RIGHT JOIN", true, true, false),
+    ("fullouter", "FULL JOIN", true, true, false),
+    ("leftsemi", "SEMI JOIN", true, false, false),
+    ("leftanti", "ANTI JOIN", true, false, false),
+    ("anti", "ANTI JOIN", true, false, false),
+    ("leftantisemi", "ANTI JOIN", true, false, false),
+    ("rightsemi", "SEMI JOIN", false, true, false),
+    ("rightanti", "ANTI JOIN", false, true, false),
+    ("rightantisemi", "ANTI JOIN", false, true, false),
+];
+
+impl Gen<'_> {
+    /// `join`: right-side columns whose names the left side has get a numeric suffix.
+    pub(super) fn join(
+        &mut self,
+        op: &Op,
+        kind: &str,
+        right: &Pipeline,
+        on: &JoinOn,
+        left: Rel,
+    ) -> R<Rel> {
+        let Some(&(_, sql_join, keep_left, keep_right, dedupe)) =
+            JOIN_KINDS.iter().find(|k| k.0 == kind)
+        else {
+            return err(&op.span, format!("join kind={kind} is not supported"));
+        };
+        let right = self.pipeline(right, false)?;
+        let lcols: Vec<ColumnDef> = left
+            .cols
+            .iter()
+            .filter(|c| !is_hidden(c))
+            .cloned()
+            .collect();
+        let rcols: Vec<ColumnDef> = right
+            .cols
+            .iter()
+            .filter(|c| !is_hidden(c))
+            .cloned()
+            .collect();
+        // Right-side output names.
+        let mut out_names: Vec<String> = lcols.iter().map(|c| c.name.clone()).collect();
+        let mut rnames = Vec::new();
+        for c in &rcols {
+            let mut name = c.name.clone();
+            let mut n = 0;
+            while keep_left && out_names.contains(&name) {
+                n += 1;
+                name = format!("{}{n}", c.name);
+            }
+            out_names.push(name.clone());
+            rnames.push(name);
+        }
+        // Semi/anti joins swap sides so the kept side is on the left in SQL.
+        let (lq, rq) = ("l", "r");
+        let cond = match on {
+            JoinOn::Keys(keys) => {
+                let mut parts = Vec::new();
+                for (lk, rk, span) in keys {
+                    let Some(lc) = lcols.iter().find(|c| &c.name == lk) else {
+                        return err(
+                            span,
+                            format!("the left side of the join has no column `{lk}`"),
+                        );
+                    };
+                    let Some(rc) = rcols.iter().find(|c| &c.name == rk) else {
+                        return err(
+                            span,
+                            format!("the right side of the join has no column `{rk}`"),
+                        );
+                    };
+                    let (a, b) = (
+                        format!("{lq}.{}", self.id(&lc.name)),
+                        format!("{rq}.{}", self.id(&rc.name)),
+                    );
+                    parts.push(if lc.ty == KqlType::String && rc.ty == KqlType::String {
+                        format!("coalesce({a}, '') = coalesce({b}, '')")
+                    } else if lc.ty == rc.ty {
+                        format!("{a} = {b}")
+                    } else {
+                        format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
+                    });
+                }
+                parts.join(" AND ")
+            }
+            JoinOn::Where(_) => {
+                if !matches!(kind, "inner" | "innerunique") {
+                    return err(&op.span, "join ... where works with kind=inner only");
+                }
+                "true".to_string()
+            }
+        };
+        let left_from = if dedupe {
+            let keys: Vec<String> = match on {
+                JoinOn::Keys(keys) => keys.iter().map(|(l, _, _)| self.id(l)).collect(),
+                JoinOn::Where(_) => Vec::new(),
+            };
+            let part = if keys.is_empty() {
+                String::new()
+            } else {
+                format!("PARTITION BY {}", keys.join(", "))
+            };
+            let sql = format!(
+                "SELECT {} FROM {} QUALIFY row_number() OVER ({part}) = 1",
+                self.col_list(&lcols, false),
+                left.from
+            );
+            self.push_cte(sql)
+        } else {
+            left.from.clone()
+        };
+        let mut sel = Vec::new();
+        let mut cols = Vec::new();
+        if keep_left {
+            for c in &lcols {
+                sel.push(format!("{lq}.{}", self.id(&c.name)));
+                cols.push(c.clone());
+            }
+        }
+        if keep_right {
+            for (c, n) in rcols.iter().zip(&rnames) {
+                sel.push(format!("{rq}.{} AS {}", self.id(&c.name), self.id(n)));
+                cols.push(ColumnDef {
+                    name: n.clone(),
+                    ty: c.ty,
+                });
+            }
+        }
+        let sql = if keep_left {
+            format!(
+                "SELECT {} FROM {left_from} AS {lq} {sql_join} {} AS {rq} ON {cond}",
+                sel.join(", "),
+                right.from
+            )
+        } else {
+            format!(
+                "SELECT {} FROM {} AS {rq} {sql_join} {left_from} AS {lq} ON {cond}",
+                sel.join(", "),
+                right.from
+            )
+        };
+        let from = self.push_cte(sql);
+        let joined = Rel {
+            from,
+            cols,
+            ordered: false,
+        };
+        let JoinOn::Where(pred) = on else {
+            return Ok(joined);
+        };
+        // `join ... where`: the predicate sees both sides' columns under their output names.
+        let p = self.expr(pred, &joined.cols)?;
+        if p.ty != KqlType::Bool {
+            return err(&pred.span, "the join condition must be boolean");
+        }
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {}",
+            self.col_list(&joined.cols, false),
+            joined.from,
+            p.sql
+        );
+        let from = self.push_cte(sql);
+        Ok(Rel { from, ..joined })
+    }
+
+    /// `mv-expand`: one row per element of each expanded array (arrays expand side by side).
+    pub(super) fn mv_expand(
+        &mut self,
+        op: &Op,
+        bag_as_array: bool,
+        columns: &[(Option<String>, Expr, Option<String>)],
+        limit: Option<i64>,
+        rel: Rel,
+    ) -> R<Rel> {
+        if limit.is_some() {
+            return err(&op.span, "mv-expand limit is not supported yet");
+        }
+        let mut cols = rel.cols.clone();
+        let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
+        for (name, e, ty) in columns {
+            let name = match (name, &e.kind) {
+                (Some(n), _) => n.clone(),
+                (None, ExprKind::Name(n)) => n.clone(),
+                (None, _) => {
+                    return err(&e.span, "name the expanded value: `mv-expand name = expr`")
+                }
+            };
+            let t = self.expr(e, &rel.cols)?;
+            let x = functions::to_dynamic(&t);
+            let bag = if bag_as_array {
+                "json_array(k, json_extract(x, '$.\"' || replace(k, '\"', '\\\"') || '\"'))"
+            } else {
+                "json_object(k, json_extract(x, '$.\"' || replace(k, '\"', '\\\"') || '\"'))"
+            };
+            let items = format!(
+                "(SELECT CASE json_type(x) WHEN 'ARRAY' THEN json_extract(x, '$[*]') \
+                 WHEN 'OBJECT' THEN list_transform(json_keys(x), lambda k: {bag}) \
+                 ELSE [x] END FROM (SELECT {x} AS x))",
+                x = x.sql
+            );
+            let (value, out_ty) = match ty {
+                None => ("unnest(".to_string() + &items + ")", KqlType::Dynamic),
+                Some(tn) => {
+                    let Some(k) = type_by_name(tn) else {
+                        return err(&e.span, format!("unknown type `{tn}`"));
+                    };
+                    let v = Typed::new(format!("unnest({items})"), KqlType::Dynamic);
+                    (functions::convert_dynamic(&v, k).sql, k)
+                }
+            };
+            let item = format!("{value} AS {}", self.id(&name));
+            set_column(&mut cols, &mut sel, name, item, out_ty);
+        }
+        let from = self.push_cte(format!("SELECT {} FROM {}", sel.join(", "), rel.from));
+        Ok(Rel {
+            from,
+            cols,
+            ordered: false,
+        })
+    }
+
+    /// `parse expr with * "text" Col:type ...`: a regular expression built from the pattern.
+    pub(super) fn parse_op(
+        &mut self,
+        expr: &Expr,
+        parts: &[ParsePart],
+        relaxed: bool,
+        rel: Rel,
+    ) -> R<Rel> {
+        let src = to_string(&self.expr(expr, &rel.cols)?).sql;
+        let mut re = String::from("(?s)^");
+        let mut targets = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            match p {
+                ParsePart::Any => re.push_str(if last { ".*" } else { ".*?" }),
+                ParsePart::Text(t) => re.push_str(&regex_escape(t)),
+                ParsePart::Column(c, ty) => {
+                    re.push_str(if last { "(.*)" } else { "(.*?)" });
+                    let k = match ty {
+                        None => KqlType::String,
+                        Some(tn) => match type_by_name(tn) {
+                            Some(k) => k,
+                            None => return err(&expr.span, format!("unknown type `{tn}`")),
+                        },
+                    };
+                    targets.push((c.clone(), k));
+                }
+            }
+        }
+        if matches!(
+            parts.last(),
+            Some(ParsePart::Column(..)) | Some(ParsePart::Any)
+        ) {
+            re.push('$');
+        }
+        let _ = relaxed;
+        let mut cols = rel.cols.clone();
+        let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
+        for (group, (name, k)) in targets.into_iter().enumerate() {
+            let raw = format!("regexp_extract({src}, {}, {})", quote_str(&re), group + 1);
+            let value = if k == KqlType::String {
+                raw
+            } else {
+                format!("TRY_CAST(NULLIF({raw}, '') AS {})", sql_type(k))
+            };
+            let item = format!("{value} AS {}", self.id(&name));
+            set_column(&mut cols, &mut sel, name, item, k);
+        }
+        if rel.ordered {
+            sel.push(quote_ident(super::sqlgen::ORD));
+        }
+        let from = self.push_cte(format!("SELECT {} FROM {}", sel.join(", "), rel.from));
+        Ok(Rel { from, cols, ..rel })
+    }
+
+    /// `evaluate bag_unpack(col)` and `evaluate pivot(col, agg, keys...)`.
+    pub(super) fn evaluate(&mut self, name: &str, span: &Span, args: &[Expr], rel: Rel) -> R<Rel> {
+        match name {
+            "bag_unpack" => self.bag_unpack(span, args, rel),
+            "pivot" => self.pivot(span, args, rel),
+            other => err(span, format!("evaluate {other} is not supported yet")),
+        }
+    }
+
+    /// Runs a probe query for data-dependent column names.
+    fn probe(&mut self, span: &Span, what: &str, select: String) -> R<Vec<String>> {
+        let Some(probe) = self.catalog.probe.clone() else {
+            return err(
+                span,
+                format!("{what} reads its columns from the data: open a case"),
+            );
+        };
+        let mut sql = String::new();
+        if !self.ctes.is_empty() {
+            sql.push_str("WITH ");
+            sql.push_str(&self.ctes.join(",\n"));
+            sql.push('\n');
+        }
+        sql.push_str(&select);
+        sql.push_str(&format!(" LIMIT {}", MAX_DYNAMIC_COLUMNS + 1));
+        let values = probe
+            .run(&sql)
+            .or_else(|m| err(span, format!("{what}: {m}")))?;
+        if values.is_empty() {
+            self.open_schema = true;
+        }
+        if values.len() > MAX_DYNAMIC_COLUMNS {
+            return err(
+                span,
+                format!("{what} would make more than {MAX_DYNAMIC_COLUMNS} columns"),
+            );
+        }
+        Ok(values)
+    }
+
+    fn bag_unpack(&mut self, span: &Span, args: &[Expr], rel: Rel) -> R<Rel> {
+        let (col, prefix) = match args {
+            [c] => (c, String::new()),
+            [c, p] => match &p.kind {
+                ExprKind::Lit(Lit::Str(s)) => (c, s.clone()),
+                _ => return err(&p.span, "bag_unpack(): the prefix must be a string literal"),
+            },
+            _ => return err(span, "bag_unpack() takes a column and an optional prefix"),
+        };
+        let ExprKind::Name(cname) = &col.kind else {
+            return err(&col.span, "bag_unpack() takes a column name");
+        };
+        let Some(c) = rel.cols.iter().find(|c| &c.name == cname).cloned() else {
+            return err(&col.span, format!("unknown column `{cname}`"));
+        };
+        let x = functions::to_dynamic(&Typed::new(self.id(&c.name), c.ty)).sql;
+        let keys = self.probe(
+            span,
+            "bag_unpack",
+            format!(
+                "SELECT DISTINCT k FROM (SELECT unnest(json_keys({x})) AS k FROM {} \
+                 WHERE json_type({x}) = 'OBJECT') ORDER BY k",
+                rel.from
+            ),
+        )?;
+        let mut cols: Vec<ColumnDef> = rel
+            .cols
+            .iter()
+            .filter(|k| k.name != c.name)
+            .cloned()
+            .collect();
+        let mut sel: Vec<String> = cols.iter().map(|k| self.id(&k.name)).collect();
+        for k in keys {
+            let name = format!("{prefix}{k}");
+            if cols.iter().any(|o| o.name == name) {
+                return err(
+                    span,
+                    format!("bag_unpack(): the key `{name}` clashes with an existing column"),
+                );
+            }
+            sel.push(format!(
+                "json_extract({x}, {}) AS {}",
+                quote_str(&format!("$.\"{}\"", k.replace('"', "\\\""))),
+                self.id(&name)
+            ));
+            cols.push(ColumnDef {
+                name,
+                ty: KqlType::Dynamic,
+            });
+        }
+        let from = self.push_cte(format!("SELECT {} FROM {}", sel.join(", "), rel.from));
+        Ok(Rel {
+            from,
+            cols,
+            ordered: false,
+        })
+    }
+
+    fn pivot(&mut self, span: &Span, args: &[Expr], rel: Rel) -> R<Rel> {
+        let Some(pcol) = args.first() else {
+            return err(span, "pivot() needs the pivot column");
+        };
+        let ExprKind::Name(pname) = &pcol.kind else {
+            return err(
+                &pcol.span,
+                "pivot(): the pivot column must be a column name",
+            );
+        };
+        let Some(pc) = rel.cols.iter().find(|c| &c.name == pname).cloned() else {
+            return err(&pcol.span, format!("unknown column `{pname}`"));
+        };
+        self.allow_agg = true;
+        let agg = match args.get(1) {
+            Some(a) => self.expr(a, &rel.cols),
+            None => Ok(Typed::new("count(*)", KqlType::Long)),
+        };
+        self.allow_agg = false;
+        let agg = agg?;
+        if agg.sql.contains("FILTER") {
+            return err(
+                span,
+                "pivot() with a conditional aggregation is not supported yet",
+            );
+        }
+        let mut keys = Vec::new();
+        for k in args.iter().skip(2) {
+            let ExprKind::Name(n) = &k.kind else {
+                return err(&k.span, "pivot(): group columns must be column names");
+            };
+            let Some(c) = rel.cols.iter().find(|c| &c.name == n) else {
+                return err(&k.span, format!("unknown column `{n}`"));
+            };
+            keys.push(c.clone());
+        }
+        if args.len() <= 2 {
+            let mut used = std::collections::BTreeSet::new();
+            if let Some(a) = args.get(1) {
+                super::sqlgen::names(a, &mut used);
+            }
+            keys = rel
+                .cols
+                .iter()
+                .filter(|c| !is_hidden(c) && c.name != pc.name && !used.contains(&c.name))
+                .cloned()
+                .collect();
+        }
+        let pv = to_string(&Typed::new(self.id(&pc.name), pc.ty)).sql;
+        let values = self.probe(
+            span,
+            "pivot",
+            format!("SELECT DISTINCT {pv} AS v FROM {} ORDER BY v", rel.from),
+        )?;
+        let mut sel: Vec<String> = keys.iter().map(|k| self.id(&k.name)).collect();
+        let mut cols = keys.clone();
+        for v in values {
+            if cols.iter().any(|c| c.name == v) {
+                continue;
+            }
+            sel.push(format!(
+                "{} FILTER (WHERE {pv} = {}) AS {}",
+                agg.sql,
+                quote_str(&v),
+                self.id(&v)
+            ));
+            cols.push(ColumnDef {
+                name: v,
+                ty: agg.ty,
+            });
+        }
+        let group = if keys.is_empty() {
+            String::new()
+        } else {
+            let pos: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
+            format!(" GROUP BY {}", pos.join(", "))
+        };
+        let from = self.push_cte(format!(
+            "SELECT {} FROM {}{group}",
+            sel.join(", "),
+            rel.from
+        ));
+        Ok(Rel {
+            from,
+            cols,
+            ordered: false,
+        })
+    }
+}
+
+/// Replaces column `name` (its select item and type) or appends it.
+fn set_column(
+    cols: &mut Vec<ColumnDef>,
+    sel: &mut Vec<String>,
+    name: String,
+    item: String,
+    ty: KqlType,
+) {
+    match cols.iter().position(|c| c.name == name) {
+        Some(i) => {
+            sel[i] = item;
+            cols[i].ty = ty;
+        }
+        None => {
+            sel.push(item);
+            cols.push(ColumnDef { name, ty });
+        }
+    }
+}
