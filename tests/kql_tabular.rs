@@ -212,3 +212,77 @@ fn unsupported_join_kind_and_plugin_are_named() {
     );
     assert!(compiled(&c, "L | take 1").sql.contains("LIMIT 1"));
 }
+
+#[test]
+fn arg_max_keeps_the_row_of_the_latest_value() {
+    let c = case();
+    let q = "L | where isnotempty(K) | summarize arg_max(TimeGenerated, *) by K | project K, V";
+    assert_eq!(flat(rows(&c, q)), ["a|2", "b|3"]);
+    let q = "L | summarize arg_min(V, K) | project V, K";
+    assert_eq!(rows(&c, q), [["1", "a"]]);
+    let q = "L | summarize percentile(V, 50), percentiles(V, 25, 75)";
+    let r = compiled(&c, q);
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["percentile_V_50", "percentile_V_25", "percentile_V_75"]
+    );
+    assert_eq!(rows(&c, q), [["2", "1", "3"]]);
+}
+
+#[test]
+fn lookup_adds_dimension_columns_without_duplicating_keys() {
+    let c = case();
+    let q = "L | lookup (R | summarize Ws = make_set(W) by K) on K | project-reorder V | project-away TimeGenerated";
+    let r = compiled(&c, q);
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["V", "K", "Ws"]);
+    assert_eq!(rows(&c, q).len(), 4);
+}
+
+#[test]
+fn render_is_ignored_and_prefix_operators_match_term_starts() {
+    let c = case();
+    let q =
+        "print u = 'GET /admin/login.php' | project a = u hasprefix 'adm', b = u hassuffix 'php', \
+             d = u hasprefix 'dmin', e = u !hassuffix_cs 'PHP' | render table";
+    let r = compiled(&c, q);
+    assert!(r.notes.iter().any(|n| n.contains("render is ignored")));
+    assert_eq!(rows(&c, q), [["true", "true", "false", "true"]]);
+}
+
+#[test]
+fn sentinel_time_placeholders_read_the_case_window() {
+    let c = case();
+    let q = "L | where TimeGenerated between (todatetime('{{StartTimeISO}}') .. todatetime('{{EndTimeISO}}')) | count";
+    assert_eq!(rows(&c, q), [["4"]]);
+    let e = compile("L | where K == '{{Tenant}}'", &c.catalog().unwrap()).unwrap_err();
+    assert!(
+        e.to_string().contains("unknown placeholder `{{Tenant}}`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn text_time_and_dynamic_functions() {
+    let c = case();
+    let q = "print s = '  Hello World  ', t = datetime(2025-01-01 10:30:00) \
+             | project a = trim(' ', s), b = indexof(s, 'World'), c = replace_regex('a1b22', '[0-9]+', '#'), \
+               d = format_datetime(t, 'yyyy-MM-dd HH:mm'), e = datetime_diff('minute', t, datetime(2025-01-01 10:00:00)), \
+               f = tostring(parse_url('https://x.example.com:8443/p?q=1').Host), g = array_length(pack_array(1, 2, 3)), \
+               h = set_has_element(dynamic(['a', 'b']), 'b'), i = tostring(extract_all('([0-9]+)', 'a1b22'))";
+    assert_eq!(
+        rows(&c, q),
+        [[
+            "Hello World",
+            "8",
+            "a#b#",
+            "2025-01-01 10:30",
+            "30",
+            "x.example.com",
+            "3",
+            "true",
+            "[\"1\",\"22\"]"
+        ]]
+    );
+}

@@ -209,6 +209,21 @@ pub enum OpKind {
     Evaluate(String, Span, Vec<Expr>),
     /// `invoke f(args)`
     Invoke(String, Span, Vec<Arg>),
+    /// `project-reorder a, b*` (named columns first, in that order)
+    ProjectReorder(Vec<(String, Span)>),
+    /// `project-keep a, b*`
+    ProjectKeep(Vec<(String, Span)>),
+    /// `lookup [kind=leftouter|inner] right on keys`
+    Lookup {
+        /// `leftouter` (default) or `inner`.
+        kind: String,
+        /// The right (dimension) side.
+        right: Box<Pipeline>,
+        /// The key pairs.
+        on: Vec<(String, String, Span)>,
+    },
+    /// An operator that does not change rows here (`render`, `serialize`, `as`).
+    Passthrough(String),
     /// `summarize aggs by keys`
     Summarize {
         /// Aggregations.
@@ -380,6 +395,14 @@ pub enum StrOp {
     EndsWith,
     /// `endswith_cs`
     EndsWithCs,
+    /// `hasprefix` (a term starts with it, case-insensitive)
+    HasPrefix,
+    /// `hasprefix_cs`
+    HasPrefixCs,
+    /// `hassuffix` (a term ends with it, case-insensitive)
+    HasSuffix,
+    /// `hassuffix_cs`
+    HasSuffixCs,
 }
 
 impl StrOp {
@@ -394,6 +417,10 @@ impl StrOp {
             "startswith_cs" => StrOp::StartsWithCs,
             "endswith" => StrOp::EndsWith,
             "endswith_cs" => StrOp::EndsWithCs,
+            "hasprefix" => StrOp::HasPrefix,
+            "hasprefix_cs" => StrOp::HasPrefixCs,
+            "hassuffix" => StrOp::HasSuffix,
+            "hassuffix_cs" => StrOp::HasSuffixCs,
             _ => return None,
         })
     }

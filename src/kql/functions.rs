@@ -637,7 +637,7 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                     K::String,
                 ))
             }
-            _ => Err(String::new()),
+            _ => super::builtins::scalar(name, args).unwrap_or(Err(String::new())),
         }
     })();
     match r {
@@ -796,6 +796,38 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                     None => base,
                 };
                 agg(format!("to_json(coalesce({sized}, []))"), K::Dynamic)
+            }
+            "percentile" => {
+                arity(name, args, 2, 2)?;
+                let p = match &args[1].lit {
+                    Some(Lit::Long(n)) => *n as f64,
+                    Some(Lit::Real(r)) => *r,
+                    _ => return Err("percentile() needs a constant percentage".into()),
+                };
+                agg(
+                    format!("quantile_disc({}, {})", args[0].sql, p / 100.0),
+                    args[0].ty,
+                )
+            }
+            "stdev" | "variance" | "stdevp" | "variancep" => {
+                arity(name, args, 1, 1)?;
+                let f = match name {
+                    "stdev" => "stddev_samp",
+                    "stdevp" => "stddev_pop",
+                    "variance" => "var_samp",
+                    _ => "var_pop",
+                };
+                agg(format!("{f}(CAST({} AS DOUBLE))", args[0].sql), K::Real)
+            }
+            "avgif" | "maxif" | "minif" => {
+                arity(name, args, 2, 2)?;
+                want(name, &args[1], &[K::Bool])?;
+                let f = &name[..3];
+                let ty = if f == "avg" { K::Real } else { args[0].ty };
+                agg(
+                    format!("{f}({}) FILTER (WHERE {})", args[0].sql, args[1].sql),
+                    ty,
+                )
             }
             "any" | "take_any" => {
                 arity(name, args, 1, 1)?;

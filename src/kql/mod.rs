@@ -3,6 +3,7 @@
 //! case; [`compile`] turns a query into SQL or precise [`Diagnostics`].
 
 pub mod ast;
+mod builtins;
 pub mod diag;
 pub mod functions;
 pub mod lexer;
@@ -117,6 +118,9 @@ pub struct Param {
 pub struct Compiled {
     /// DuckDB SQL: one CTE per tabular operator, then the final SELECT.
     pub sql: String,
+    /// The `name AS (...)` CTE definitions of `sql`, in order: a `WITH` over them can
+    /// select from any stage (drill-down reads the input of the last `summarize`).
+    pub ctes: Vec<String>,
     /// The result columns.
     pub columns: Vec<ColumnDef>,
     /// Notes for the user (exactness, approximations).
@@ -141,6 +145,8 @@ pub fn compile_with(
     catalog: &Catalog,
     overrides: &[(String, String)],
 ) -> Result<Compiled, Diagnostics> {
+    let filled = fill_placeholders(text, catalog).map_err(|d| Diagnostics::single(text, d))?;
+    let text = filled.as_str();
     let query = parser::parse(text).map_err(|d| Diagnostics::single(text, d))?;
     let mut gen = sqlgen::Gen::new(catalog);
     let mut params = Vec::new();
@@ -207,6 +213,7 @@ pub fn compile_with(
         .map_err(|d| Diagnostics::single(text, d))?;
     Ok(Compiled {
         sql: gen.finish(&rel),
+        ctes: gen.ctes.clone(),
         columns: rel
             .cols
             .into_iter()
@@ -217,4 +224,36 @@ pub fn compile_with(
         stages: gen.stages,
         last_summarize: gen.last_summarize,
     })
+}
+
+/// Fills Sentinel's `{{StartTimeISO}}` and `{{EndTimeISO}}` placeholders from the case's
+/// time window; any other `{{...}}` placeholder is an error at its position.
+fn fill_placeholders(text: &str, catalog: &Catalog) -> Result<String, Diagnostic> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let name = &rest[start + 2..start + len];
+        let at = text.len() - rest.len() + start;
+        let iso = |t: NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let value = match name.trim() {
+            "StartTimeISO" => iso(catalog.window.0),
+            "EndTimeISO" => iso(catalog.window.1),
+            other => {
+                return Err(Diagnostic::new(
+                    at..at + len + 2,
+                    format!(
+                        "unknown placeholder `{{{{{other}}}}}` (quarry fills {{{{StartTimeISO}}}} and {{{{EndTimeISO}}}})"
+                    ),
+                ))
+            }
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(&value);
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }

@@ -8,19 +8,13 @@ use super::lexer::{lex, Span, Tok, Token};
 
 /// Tabular operators and sources that quarry recognises but does not compile yet.
 const UNSUPPORTED_OPS: &[&str] = &[
-    "lookup",
     "mv-apply",
     "parse-where",
     "parse-kv",
-    "serialize",
     "make-series",
     "search",
-    "render",
-    "as",
     "top-nested",
     "top-hitters",
-    "project-reorder",
-    "project-keep",
     "sample",
     "sample-distinct",
     "getschema",
@@ -50,21 +44,7 @@ const TABULAR_STARTS: &[&str] = &[
 ];
 
 /// Word operators quarry recognises but does not compile yet.
-const UNSUPPORTED_WORD_OPS: &[&str] = &[
-    "hasprefix",
-    "hassuffix",
-    "!hasprefix",
-    "!hassuffix",
-    "hasprefix_cs",
-    "hassuffix_cs",
-    "!hasprefix_cs",
-    "!hassuffix_cs",
-    "like",
-    "notlike",
-    "!contains_cs",
-    "!startswith_cs",
-    "!endswith_cs",
-];
+const UNSUPPORTED_WORD_OPS: &[&str] = &["like", "notlike"];
 
 /// Parses a whole query.
 pub fn parse(src: &str) -> Result<Query, Diagnostic> {
@@ -763,6 +743,62 @@ impl Parser {
                 self.expect_punct(")")?;
                 OpKind::Evaluate(name, nspan, args)
             }
+            "project-reorder" => OpKind::ProjectReorder(self.patterns()?),
+            "project-keep" => OpKind::ProjectKeep(self.patterns()?),
+            "render" | "serialize" | "as" => {
+                // Skip the operator's arguments up to the next `|`.
+                while !matches!(
+                    self.tok(),
+                    Tok::Punct("|") | Tok::Punct(")") | Tok::Punct(";") | Tok::Eof
+                ) {
+                    if self.is_punct("(") {
+                        let mut depth = 0usize;
+                        loop {
+                            match self.bump().tok {
+                                Tok::Punct("(") => depth += 1,
+                                Tok::Punct(")") => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                Tok::Eof => return Err(self.expected("`)`")),
+                                _ => {}
+                            }
+                        }
+                    } else {
+                        self.bump();
+                    }
+                }
+                OpKind::Passthrough(name.clone())
+            }
+            "lookup" => {
+                let mut kind = "leftouter".to_string();
+                while let Some((k, v)) = self.option(&["kind"]) {
+                    if k == "kind" {
+                        kind = v;
+                    }
+                }
+                let right = if self.is_punct("(") {
+                    self.bump();
+                    let p = self.pipeline()?;
+                    self.expect_punct(")")?;
+                    p
+                } else {
+                    let (name, span) = self.ident("the right side of the lookup")?;
+                    Pipeline {
+                        source: Source::Name(name),
+                        source_span: span,
+                        ops: Vec::new(),
+                    }
+                };
+                self.expect_word("on")?;
+                OpKind::Lookup {
+                    kind,
+                    right: Box::new(right),
+                    on: self.join_keys()?,
+                }
+            }
             "invoke" => {
                 let (name, nspan) = self.ident("a function name")?;
                 self.expect_punct("(")?;
@@ -1302,8 +1338,8 @@ mod tests {
         let e = parse("T\n| mv-apply x on (take 1)").unwrap_err();
         assert_eq!(e.message, "mv-apply is not supported yet");
         assert_eq!(e.span, 4..12);
-        let e = parse_expr("a hasprefix 'x'").unwrap_err();
-        assert_eq!(e.message, "hasprefix is not supported yet");
+        let e = parse_expr("a like 'x'").unwrap_err();
+        assert_eq!(e.message, "like is not supported yet");
     }
 
     #[test]

@@ -36,12 +36,20 @@ impl Gen<'_> {
         on: &JoinOn,
         left: Rel,
     ) -> R<Rel> {
+        if !JOIN_KINDS.iter().any(|k| k.0 == kind) {
+            return err(&op.span, format!("join kind={kind} is not supported"));
+        }
+        let right = self.pipeline(right, false)?;
+        self.join_rel(op, kind, right, on, left)
+    }
+
+    /// Joins two compiled relations.
+    fn join_rel(&mut self, op: &Op, kind: &str, right: Rel, on: &JoinOn, left: Rel) -> R<Rel> {
         let Some(&(_, sql_join, keep_left, keep_right, dedupe)) =
             JOIN_KINDS.iter().find(|k| k.0 == kind)
         else {
             return err(&op.span, format!("join kind={kind} is not supported"));
         };
-        let right = self.pipeline(right, false)?;
         let lcols: Vec<ColumnDef> = left
             .cols
             .iter()
@@ -177,6 +185,53 @@ impl Gen<'_> {
         );
         let from = self.push_cte(sql);
         Ok(Rel { from, ..joined })
+    }
+
+    /// `lookup`: a left outer (or inner) join that keeps the right side's key columns out.
+    pub(super) fn lookup(
+        &mut self,
+        op: &Op,
+        kind: &str,
+        right: &Pipeline,
+        on: &[(String, String, Span)],
+        left: Rel,
+    ) -> R<Rel> {
+        if !matches!(kind, "leftouter" | "inner") {
+            return err(&op.span, format!("lookup kind={kind} is not supported"));
+        }
+        let right = self.pipeline(right, false)?;
+        let right_visible: Vec<String> = right
+            .cols
+            .iter()
+            .filter(|c| !is_hidden(c))
+            .map(|c| c.name.clone())
+            .collect();
+        let nleft = left.cols.iter().filter(|c| !is_hidden(c)).count();
+        let joined = self.join_rel(op, kind, right, &JoinOn::Keys(on.to_vec()), left)?;
+        // Drop the right side's copies of the keys.
+        let cols: Vec<ColumnDef> = joined
+            .cols
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                *i < nleft
+                    || !on
+                        .iter()
+                        .any(|(_, r, _)| right_visible.get(i - nleft) == Some(r))
+            })
+            .map(|(_, c)| c.clone())
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            self.col_list(&cols, false),
+            joined.from
+        );
+        let from = self.push_cte(sql);
+        Ok(Rel {
+            from,
+            cols,
+            ..joined
+        })
     }
 
     /// `mv-expand`: one row per element of each expanded array (arrays expand side by side).

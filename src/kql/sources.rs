@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::ast::*;
-use super::functions::{quote_ident, quote_str, sql_type, type_by_name, Typed};
+use super::functions::{quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
 use super::lexer::Span;
 use super::sqlgen::{err, is_hidden, Gen, Rel, R, TABLE_COL};
 use super::{ColumnDef, KqlType};
@@ -23,6 +23,99 @@ const ASIM_VIEWS: &[(&str, &str)] = &[
 /// A function call's parameter bindings: scalar values, and the tabular `let` names it
 /// shadowed (with their previous relations, to restore afterwards).
 type Bindings = (HashMap<String, Typed>, Vec<(String, Option<Rel>)>);
+
+/// How an ASIM parser parameter filters rows.
+#[derive(Clone, Copy)]
+enum AsimParam {
+    /// Rows at or after a datetime.
+    From,
+    /// Rows at or before a datetime.
+    To,
+    /// A column starts with any string of a list.
+    AnyPrefix,
+    /// A column has any term of a list.
+    HasAny,
+    /// A column equals any value of a list.
+    InList,
+    /// A column equals a value (`*` or empty: no filter).
+    Equals,
+}
+
+/// The documented ASIM parser parameters quarry honours: (name, filter, columns).
+const ASIM_PARAMS: &[(&str, AsimParam, &[&str])] = &[
+    ("starttime", AsimParam::From, &["TimeGenerated"]),
+    ("endtime", AsimParam::To, &["TimeGenerated"]),
+    (
+        "srcipaddr_has_any_prefix",
+        AsimParam::AnyPrefix,
+        &["SrcIpAddr"],
+    ),
+    (
+        "dstipaddr_has_any_prefix",
+        AsimParam::AnyPrefix,
+        &["DstIpAddr"],
+    ),
+    (
+        "ipaddr_has_any_prefix",
+        AsimParam::AnyPrefix,
+        &["SrcIpAddr", "DstIpAddr"],
+    ),
+    ("dstportnumber", AsimParam::Equals, &["DstPortNumber"]),
+    (
+        "hostname_has_any",
+        AsimParam::HasAny,
+        &["SrcHostname", "DstHostname"],
+    ),
+    ("dvcaction", AsimParam::InList, &["DvcAction"]),
+    ("eventresult", AsimParam::Equals, &["EventResult"]),
+    ("srcipaddr", AsimParam::Equals, &["SrcIpAddr"]),
+    ("domain_has_any", AsimParam::HasAny, &["DnsQuery"]),
+    (
+        "responsecodename",
+        AsimParam::Equals,
+        &["DnsResponseCodeName"],
+    ),
+    ("eventtype", AsimParam::Equals, &["EventType"]),
+];
+
+/// The SQL filter for one ASIM parameter value; `None` when the value filters nothing.
+fn asim_filter(kind: AsimParam, columns: &[&str], v: &Typed) -> Option<String> {
+    let items: Vec<Typed> = v.list.clone().unwrap_or_else(|| vec![v.clone()]);
+    let texts: Vec<String> = items
+        .iter()
+        .filter(|t| !matches!(t.lit, Some(Lit::Null)))
+        .map(|t| to_string(t).sql)
+        .collect();
+    let col = |c: &str| format!("CAST({} AS VARCHAR)", quote_ident(c));
+    let any_col = |f: &dyn Fn(&str) -> String| {
+        let parts: Vec<String> = columns.iter().map(|c| f(c)).collect();
+        format!("({})", parts.join(" OR "))
+    };
+    match kind {
+        AsimParam::From => Some(format!("\"TimeGenerated\" >= {}", v.sql)),
+        AsimParam::To => Some(format!("\"TimeGenerated\" <= {}", v.sql)),
+        _ if texts.is_empty() => None,
+        AsimParam::Equals if v.str_lit().is_some_and(|s| s.is_empty() || s == "*") => None,
+        AsimParam::Equals => Some(any_col(&|c| format!("{} = {}", col(c), texts[0]))),
+        AsimParam::InList => Some(any_col(&|c| {
+            format!("{} IN ({})", col(c), texts.join(", "))
+        })),
+        AsimParam::AnyPrefix => Some(any_col(&|c| {
+            let parts: Vec<String> = texts
+                .iter()
+                .map(|t| format!("starts_with({}, {t})", col(c)))
+                .collect();
+            parts.join(" OR ")
+        })),
+        AsimParam::HasAny => Some(any_col(&|c| {
+            let parts: Vec<String> = texts
+                .iter()
+                .map(|t| format!("contains(lower({}), lower({t}))", col(c)))
+                .collect();
+            parts.join(" OR ")
+        })),
+    }
+}
 
 impl Gen<'_> {
     /// Resolves the source of a pipeline to a relation.
@@ -377,15 +470,14 @@ impl Gen<'_> {
                 .clone()
                 .unwrap_or_else(|| ["starttime", "endtime"].get(i).unwrap_or(&"").to_string());
             let v = self.expr(&a.value, &[])?;
-            match pname.as_str() {
-                "starttime" => filters.push(format!("\"TimeGenerated\" >= {}", v.sql)),
-                "endtime" => filters.push(format!("\"TimeGenerated\" <= {}", v.sql)),
-                other => {
-                    return err(
-                        &a.value.span,
-                        format!("ASIM parameter `{other}` is not supported yet"),
-                    )
-                }
+            let Some(&(_, kind, columns)) = ASIM_PARAMS.iter().find(|p| p.0 == pname) else {
+                return err(
+                    &a.value.span,
+                    format!("ASIM parameter `{pname}` is not supported"),
+                );
+            };
+            if let Some(f) = asim_filter(kind, columns, &v) {
+                filters.push(f);
             }
         }
         let rel = self.base_table(view, cols);

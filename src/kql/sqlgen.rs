@@ -38,8 +38,11 @@ pub struct Stage {
     pub op: String,
     /// The CTE name (or quoted table name for the source).
     pub cte: String,
-    /// The schema after the stage.
+    /// The schema after the stage (internal columns such as `$table` included).
     pub columns: Vec<ColumnDef>,
+    /// The quoted SQL identifier of each column in `columns`, in the same order
+    /// (a name that differs only in case from another gets a suffix in SQL).
+    pub sql_columns: Vec<String>,
 }
 
 /// The generator's state for one query.
@@ -227,11 +230,7 @@ impl<'a> Gen<'a> {
     pub fn pipeline(&mut self, p: &Pipeline, record: bool) -> R<Rel> {
         let mut rel = self.source(&p.source, &p.source_span)?;
         if record {
-            self.stages.push(Stage {
-                op: "source".into(),
-                cte: rel.from.clone(),
-                columns: rel.cols.clone(),
-            });
+            self.record_stage("source", &rel);
         }
         for op in &p.ops {
             let (name, next) = self.op(op, rel)?;
@@ -246,14 +245,20 @@ impl<'a> Gen<'a> {
                         self.last_summarize = Some((self.stages.len(), keys));
                     }
                 }
-                self.stages.push(Stage {
-                    op: name.into(),
-                    cte: rel.from.clone(),
-                    columns: rel.cols.clone(),
-                });
+                self.record_stage(name, &rel);
             }
         }
         Ok(rel)
+    }
+
+    fn record_stage(&mut self, op: &str, rel: &Rel) {
+        let sql_columns = rel.cols.iter().map(|c| self.id(&c.name)).collect();
+        self.stages.push(Stage {
+            op: op.into(),
+            cte: rel.from.clone(),
+            columns: rel.cols.clone(),
+            sql_columns,
+        });
     }
 
     /// The final SELECT over a relation, restoring the sort order.
@@ -473,6 +478,48 @@ impl<'a> Gen<'a> {
                 ("evaluate", self.evaluate(name, span, args, rel)?)
             }
             OpKind::Invoke(name, span, args) => ("invoke", self.invoke(name, span, args, rel)?),
+            OpKind::Lookup { kind, right, on } => {
+                ("lookup", self.lookup(op, kind, right, on, rel)?)
+            }
+            OpKind::Passthrough(name) => {
+                if name == "render" {
+                    self.note("render is ignored: quarry shows tables");
+                }
+                ("passthrough", rel)
+            }
+            OpKind::ProjectReorder(pats) | OpKind::ProjectKeep(pats) => {
+                let keep = matches!(op.kind, OpKind::ProjectKeep(_));
+                let mut cols: Vec<ColumnDef> = Vec::new();
+                for (pat, span) in pats {
+                    let hits: Vec<&ColumnDef> =
+                        rel.cols.iter().filter(|c| glob(pat, &c.name)).collect();
+                    if hits.is_empty() && !pat.contains('*') {
+                        return err(span, format!("unknown column `{pat}`"));
+                    }
+                    for c in hits {
+                        if !cols.iter().any(|o| o.name == c.name) {
+                            cols.push(c.clone());
+                        }
+                    }
+                }
+                if !keep {
+                    for c in &rel.cols {
+                        if !cols.iter().any(|o| o.name == c.name) {
+                            cols.push(c.clone());
+                        }
+                    }
+                }
+                let sql = format!("SELECT {} FROM {from}", self.col_list(&cols, rel.ordered));
+                let from = self.push_cte(sql);
+                (
+                    if keep {
+                        "project-keep"
+                    } else {
+                        "project-reorder"
+                    },
+                    Rel { from, cols, ..rel },
+                )
+            }
         })
     }
 
@@ -603,6 +650,15 @@ impl<'a> Gen<'a> {
         }
         let nkeys = cols.len();
         for a in aggs {
+            if let ExprKind::Call(f, fspan, args) = &a.expr.kind {
+                if matches!(f.as_str(), "arg_max" | "arg_min" | "percentiles") {
+                    let keys: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+                    for (name, t) in self.multi_aggregate(f, fspan, args, &rel.cols, &keys)? {
+                        push(name, t, &a.expr.span, &mut cols)?;
+                    }
+                    continue;
+                }
+            }
             self.allow_agg = true;
             let t = self.expr(&a.expr, &rel.cols);
             self.allow_agg = false;
@@ -612,7 +668,12 @@ impl<'a> Gen<'a> {
                 (None, ExprKind::Call(f, _, args)) if functions::is_aggregate(f) => {
                     let prefix = functions::agg_prefix(f);
                     let arg = args.first().and_then(derived_name).unwrap_or_default();
-                    format!("{prefix}_{arg}")
+                    match (f.as_str(), args.get(1).map(|a| &a.kind)) {
+                        ("percentile", Some(ExprKind::Lit(Lit::Long(p)))) => {
+                            format!("{prefix}_{arg}_{p}")
+                        }
+                        _ => format!("{prefix}_{arg}"),
+                    }
                 }
                 (None, _) => fresh_column(&cols, &[]),
             };
@@ -637,6 +698,73 @@ impl<'a> Gen<'a> {
             cols,
             ordered: false,
         })
+    }
+
+    /// Aggregations that make several columns: `arg_max(e, cols | *)`, `arg_min`, and
+    /// `percentiles(x, p1, p2, ...)`.
+    fn multi_aggregate(
+        &mut self,
+        f: &str,
+        span: &Span,
+        args: &[Expr],
+        cols: &[ColumnDef],
+        keys: &[String],
+    ) -> R<Vec<(String, Typed)>> {
+        let Some(first) = args.first() else {
+            return err(span, format!("{f}() needs an argument"));
+        };
+        let x = self.expr(first, cols)?;
+        let base = derived_name(first).unwrap_or_else(|| fresh_column(cols, &[]));
+        if f == "percentiles" {
+            let mut out = Vec::new();
+            for p in &args[1..] {
+                let pv = match self.expr(p, cols)?.lit {
+                    Some(Lit::Long(n)) => n as f64,
+                    Some(Lit::Real(r)) => r,
+                    _ => return err(&p.span, "percentiles() needs constant percentages"),
+                };
+                let label = format!("{pv}").replace('.', "_");
+                out.push((
+                    format!("percentile_{base}_{label}"),
+                    Typed::new(format!("quantile_disc({}, {})", x.sql, pv / 100.0), x.ty),
+                ));
+            }
+            return Ok(out);
+        }
+        let (agg, pick) = if f == "arg_max" {
+            ("max", "arg_max")
+        } else {
+            ("min", "arg_min")
+        };
+        let mut out = vec![(base.clone(), Typed::new(format!("{agg}({})", x.sql), x.ty))];
+        let mut wanted: Vec<ColumnDef> = Vec::new();
+        for a in &args[1..] {
+            match &a.kind {
+                ExprKind::Star => wanted.extend(
+                    cols.iter()
+                        .filter(|c| !is_hidden(c) && c.name != base && !keys.contains(&c.name))
+                        .cloned(),
+                ),
+                ExprKind::Name(n) => match cols.iter().find(|c| &c.name == n) {
+                    Some(c) => wanted.push(c.clone()),
+                    None => return err(&a.span, format!("unknown column `{n}`")),
+                },
+                _ => {
+                    return err(
+                        &a.span,
+                        format!("{f}() takes column names or `*` after the first argument"),
+                    )
+                }
+            }
+        }
+        for c in wanted {
+            if out.iter().any(|(n, _)| n == &c.name) {
+                continue;
+            }
+            let sql = format!("{pick}({}, {})", self.id(&c.name), x.sql);
+            out.push((c.name.clone(), Typed::new(sql, c.ty)));
+        }
+        Ok(out)
     }
 
     /// Compiles a scalar expression against the columns `cols`.
@@ -1128,6 +1256,24 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
                     str_side(r)
                 ),
             }
+        }
+        StrOp::HasPrefix | StrOp::HasPrefixCs | StrOp::HasSuffix | StrOp::HasSuffixCs => {
+            let flags = if matches!(s, StrOp::HasPrefix | StrOp::HasSuffix) {
+                "(?i)"
+            } else {
+                ""
+            };
+            let prefix = matches!(s, StrOp::HasPrefix | StrOp::HasPrefixCs);
+            let (open, close) = if prefix {
+                ("(^|[^[:alnum:]])", "")
+            } else {
+                ("", "($|[^[:alnum:]])")
+            };
+            let needle = match r.str_lit() {
+                Some(n) => quote_str(&regex_escape(n)),
+                None => format!("regexp_escape({})", str_side(r)),
+            };
+            format!("regexp_matches({x}, '{flags}{open}' || {needle} || '{close}')")
         }
         StrOp::Contains => format!("contains(lower({x}), {})", lower(r)),
         StrOp::ContainsCs => format!("contains({x}, {})", str_side(r)),
