@@ -286,3 +286,27 @@ fn text_time_and_dynamic_functions() {
         ]]
     );
 }
+
+#[test]
+fn prev_and_next_read_neighbouring_serialized_rows() {
+    let c = case();
+    let q = "L | sort by V asc | extend Before = prev(V), After = next(V, 1, 0), N = row_number() | project V, Before, After, N";
+    assert_eq!(
+        rows(&c, q),
+        [
+            ["1", "null", "2", "1"],
+            ["2", "1", "3", "2"],
+            ["3", "2", "4", "3"],
+            ["4", "3", "0", "4"]
+        ]
+    );
+    let e = compile("L | extend p = prev(V)", &c.catalog().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("needs serialized rows"), "{e}");
+    assert_eq!(
+        rows(
+            &c,
+            "L | serialize | extend n = row_number(10) | summarize max(n)"
+        ),
+        [["13"]]
+    );
+}

@@ -70,6 +70,9 @@ pub struct Gen<'a> {
     /// Set when `bag_unpack`/`pivot` saw no rows: their columns are unknown, so unknown
     /// names read as null instead of failing.
     pub(super) open_schema: bool,
+    /// While compiling `extend`/`project`: whether the rows are serialized (window
+    /// functions such as `prev()` need it). `None` elsewhere.
+    window: Option<bool>,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
@@ -175,6 +178,7 @@ impl<'a> Gen<'a> {
             last_summarize: None,
             allow_agg: false,
             open_schema: false,
+            window: None,
             idents: Default::default(),
             functions: HashMap::new(),
             locals: Vec::new(),
@@ -340,9 +344,17 @@ impl<'a> Gen<'a> {
                     },
                 )
             }
-            OpKind::Extend(assigns) => ("extend", self.extend(assigns, rel)?),
+            OpKind::Extend(assigns) => {
+                self.window = Some(rel.ordered);
+                let r = self.extend(assigns, rel);
+                self.window = None;
+                ("extend", r?)
+            }
             OpKind::Project(assigns) => {
-                let items = self.projection(assigns, &rel.cols)?;
+                self.window = Some(rel.ordered);
+                let items = self.projection(assigns, &rel.cols);
+                self.window = None;
+                let items = items?;
                 let mut sel = items
                     .iter()
                     .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
@@ -480,6 +492,23 @@ impl<'a> Gen<'a> {
             OpKind::Invoke(name, span, args) => ("invoke", self.invoke(name, span, args, rel)?),
             OpKind::Lookup { kind, right, on } => {
                 ("lookup", self.lookup(op, kind, right, on, rel)?)
+            }
+            OpKind::Passthrough(name) if name == "serialize" && !rel.ordered => {
+                // Number the rows in their current order so next()/prev() can read it.
+                let sql = format!(
+                    "SELECT {}, row_number() OVER () AS {} FROM {from}",
+                    self.col_list(&rel.cols, false),
+                    quote_ident(ORD)
+                );
+                let from = self.push_cte(sql);
+                (
+                    "serialize",
+                    Rel {
+                        from,
+                        ordered: true,
+                        ..rel
+                    },
+                )
             }
             OpKind::Passthrough(name) => {
                 if name == "render" {
@@ -1009,6 +1038,9 @@ impl<'a> Gen<'a> {
         if let Some(f) = self.functions.get(name).cloned() {
             return self.call_scalar_function(name, &f, span, args, cols);
         }
+        if matches!(name, "prev" | "next" | "row_number") {
+            return self.window_call(name, span, args, cols);
+        }
         if name == "column_ifexists" {
             // The column if this stage has it, else the default value.
             let [col, default] = args else {
@@ -1063,6 +1095,53 @@ impl<'a> Gen<'a> {
             Some(Err(m)) => err(span, m),
             None => err(span, format!("{name} is not supported yet")),
         }
+    }
+
+    /// `prev(x[, n[, default]])`, `next(...)` and `row_number([start])` over serialized rows.
+    fn window_call(
+        &mut self,
+        name: &str,
+        span: &Span,
+        args: &[Expr],
+        cols: &[ColumnDef],
+    ) -> R<Typed> {
+        match self.window {
+            Some(true) => {}
+            Some(false) => return err(
+                span,
+                format!(
+                    "{name}() needs serialized rows: add `| serialize` or `| sort by ...` first"
+                ),
+            ),
+            None => {
+                return err(
+                    span,
+                    format!("{name}() can only be used in extend or project"),
+                )
+            }
+        }
+        let over = format!("OVER (ORDER BY {})", quote_ident(ORD));
+        let mut targs = Vec::new();
+        for a in args {
+            targs.push(self.expr(a, cols)?);
+        }
+        if name == "row_number" {
+            let start = targs.first().map_or("1".to_string(), |t| t.sql.clone());
+            return Ok(Typed::new(
+                format!("(row_number() {over} + ({start}) - 1)"),
+                KqlType::Long,
+            ));
+        }
+        let Some(x) = targs.first() else {
+            return err(span, format!("{name}() needs a column"));
+        };
+        let n = targs.get(1).map_or("1".to_string(), |t| t.sql.clone());
+        let f = if name == "prev" { "lag" } else { "lead" };
+        let sql = match targs.get(2) {
+            Some(d) => format!("{f}({}, {n}, {}) {over}", x.sql, d.sql),
+            None => format!("{f}({}, {n}) {over}", x.sql),
+        };
+        Ok(Typed::new(sql, x.ty))
     }
 
     fn binary(&mut self, op: BinOp, l: Typed, r: Typed, e: &Expr) -> R<Typed> {
