@@ -310,3 +310,13 @@ fn prev_and_next_read_neighbouring_serialized_rows() {
         [["13"]]
     );
 }
+
+#[test]
+fn parse_regex_kind_and_ipv4_lookup() {
+    let c = case();
+    let q = r#"print m = "user=alice id=42" | parse kind=regex m with "user=" U:string " id=" Id:long | project U, Id"#;
+    assert_eq!(rows(&c, q), [["alice", "42"]]);
+    let q = "let nets = datatable(Network:string, Site:string)['10.0.0.0/24', 'HQ', '192.168.0.0/16', 'Lab']; \
+             union Up, Low | extend Ip = coalesce(SourceIP, SourceIp) | evaluate ipv4_lookup(nets, Ip, Network) | project Ip, Site";
+    assert_eq!(flat(rows(&c, q)), ["10.0.0.1|HQ", "10.0.0.2|HQ"]);
+}

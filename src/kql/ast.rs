@@ -202,8 +202,8 @@ pub enum OpKind {
         expr: Expr,
         /// The pattern.
         parts: Vec<ParsePart>,
-        /// `kind=relaxed`: keep partial matches.
-        relaxed: bool,
+        /// `kind=regex`: text parts are regular expressions.
+        regex: bool,
     },
     /// `evaluate plugin(args)`
     Evaluate(String, Span, Vec<Expr>),

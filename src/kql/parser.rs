@@ -680,16 +680,16 @@ impl Parser {
                 }
             }
             "parse" => {
-                let mut relaxed = false;
+                let mut regex = false;
                 while let Some((k, v)) = self.option(&["kind", "flags"]) {
                     if k == "kind" {
                         match v.as_str() {
-                            "simple" => {}
-                            "relaxed" => relaxed = true,
+                            "simple" | "relaxed" => {}
+                            "regex" => regex = true,
                             other => {
                                 return Err(Diagnostic::new(
                                     span,
-                                    format!("parse kind={other} is not supported yet"),
+                                    format!("parse kind={other} is not supported"),
                                 ))
                             }
                         }
@@ -723,11 +723,7 @@ impl Parser {
                 if parts.is_empty() {
                     return Err(self.expected("a parse pattern"));
                 }
-                OpKind::Parse {
-                    expr,
-                    parts,
-                    relaxed,
-                }
+                OpKind::Parse { expr, parts, regex }
             }
             "evaluate" => {
                 while self.option(&[]).is_some() {}

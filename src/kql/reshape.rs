@@ -295,7 +295,7 @@ impl Gen<'_> {
         &mut self,
         expr: &Expr,
         parts: &[ParsePart],
-        relaxed: bool,
+        regex: bool,
         rel: Rel,
     ) -> R<Rel> {
         let src = to_string(&self.expr(expr, &rel.cols)?).sql;
@@ -305,6 +305,7 @@ impl Gen<'_> {
             let last = i + 1 == parts.len();
             match p {
                 ParsePart::Any => re.push_str(if last { ".*" } else { ".*?" }),
+                ParsePart::Text(t) if regex => re.push_str(&format!("(?:{t})")),
                 ParsePart::Text(t) => re.push_str(&regex_escape(t)),
                 ParsePart::Column(c, ty) => {
                     re.push_str(if last { "(.*)" } else { "(.*?)" });
@@ -325,7 +326,6 @@ impl Gen<'_> {
         ) {
             re.push('$');
         }
-        let _ = relaxed;
         let mut cols = rel.cols.clone();
         let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
         for (group, (name, k)) in targets.into_iter().enumerate() {
@@ -350,8 +350,47 @@ impl Gen<'_> {
         match name {
             "bag_unpack" => self.bag_unpack(span, args, rel),
             "pivot" => self.pivot(span, args, rel),
+            "ipv4_lookup" => self.ipv4_lookup(span, args, rel),
             other => err(span, format!("evaluate {other} is not supported yet")),
         }
+    }
+
+    /// `evaluate ipv4_lookup(Table, ip_column, network_column)`: rows joined to the
+    /// networks that contain their address.
+    fn ipv4_lookup(&mut self, span: &Span, args: &[Expr], rel: Rel) -> R<Rel> {
+        let [table, ip, net, rest @ ..] = args else {
+            return err(
+                span,
+                "ipv4_lookup() takes a table, an address column and a network column",
+            );
+        };
+        if !rest.is_empty() {
+            return err(
+                &rest[0].span,
+                "ipv4_lookup(): return_unmatched is not supported yet",
+            );
+        }
+        let ExprKind::Name(tname) = &table.kind else {
+            return err(&table.span, "ipv4_lookup() needs a table name");
+        };
+        let right = Pipeline {
+            source: Source::Name(tname.clone()),
+            source_span: table.span.clone(),
+            ops: Vec::new(),
+        };
+        let pred = Expr {
+            kind: ExprKind::Call(
+                "ipv4_is_match".into(),
+                span.clone(),
+                vec![ip.clone(), net.clone()],
+            ),
+            span: span.clone(),
+        };
+        let op = Op {
+            kind: OpKind::Passthrough("evaluate".into()),
+            span: span.clone(),
+        };
+        self.join(&op, "inner", &right, &JoinOn::Where(pred), rel)
     }
 
     /// Runs a probe query for data-dependent column names.

@@ -481,11 +481,9 @@ impl<'a> Gen<'a> {
                 "mv-expand",
                 self.mv_expand(op, *bag_as_array, columns, *limit, rel)?,
             ),
-            OpKind::Parse {
-                expr,
-                parts,
-                relaxed,
-            } => ("parse", self.parse_op(expr, parts, *relaxed, rel)?),
+            OpKind::Parse { expr, parts, regex } => {
+                ("parse", self.parse_op(expr, parts, *regex, rel)?)
+            }
             OpKind::Evaluate(name, span, args) => {
                 ("evaluate", self.evaluate(name, span, args, rel)?)
             }
@@ -1107,12 +1105,14 @@ impl<'a> Gen<'a> {
     ) -> R<Typed> {
         match self.window {
             Some(true) => {}
-            Some(false) => return err(
-                span,
-                format!(
+            Some(false) => {
+                return err(
+                    span,
+                    format!(
                     "{name}() needs serialized rows: add `| serialize` or `| sort by ...` first"
                 ),
-            ),
+                )
+            }
             None => {
                 return err(
                     span,
