@@ -81,25 +81,11 @@ impl Gen<'_> {
             JoinOn::Keys(keys) => {
                 let mut parts = Vec::new();
                 for (lk, rk, span) in keys {
-                    let Some(lc) = lcols.iter().find(|c| &c.name == lk) else {
-                        return err(
-                            span,
-                            format!("the left side of the join has no column `{lk}`"),
-                        );
-                    };
-                    let Some(rc) = rcols.iter().find(|c| &c.name == rk) else {
-                        return err(
-                            span,
-                            format!("the right side of the join has no column `{rk}`"),
-                        );
-                    };
-                    let (a, b) = (
-                        format!("{lq}.{}", self.id(&lc.name)),
-                        format!("{rq}.{}", self.id(&rc.name)),
-                    );
-                    parts.push(if lc.ty == KqlType::String && rc.ty == KqlType::String {
+                    let (a, lty) = self.join_key(&lcols, lk, lq, "left", span)?;
+                    let (b, rty) = self.join_key(&rcols, rk, rq, "right", span)?;
+                    parts.push(if lty == KqlType::String && rty == KqlType::String {
                         format!("coalesce({a}, '') = coalesce({b}, '')")
-                    } else if lc.ty == rc.ty {
+                    } else if lty == rty {
                         format!("{a} = {b}")
                     } else {
                         format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
@@ -185,6 +171,26 @@ impl Gen<'_> {
         );
         let from = self.push_cte(sql);
         Ok(Rel { from, ..joined })
+    }
+
+    /// A join key column of one side, qualified; after `bag_unpack`/`pivot` saw no rows,
+    /// a missing key reads as null (it matches nothing).
+    fn join_key(
+        &mut self,
+        cols: &[ColumnDef],
+        name: &str,
+        side: &str,
+        label: &str,
+        span: &Span,
+    ) -> R<(String, KqlType)> {
+        match cols.iter().find(|c| c.name == name) {
+            Some(c) => Ok((format!("{side}.{}", self.id(&c.name)), c.ty)),
+            None if self.open_schema => Ok(("CAST(NULL AS VARCHAR)".into(), KqlType::String)),
+            None => err(
+                span,
+                format!("the {label} side of the join has no column `{name}`"),
+            ),
+        }
     }
 
     /// `lookup`: a left outer (or inner) join that keeps the right side's key columns out.

@@ -1,7 +1,7 @@
 //! SQL generation: resolves names against the catalog, tracks the schema of every stage and
 //! emits one CTE per tabular operator.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::ast::*;
 use super::diag::Diagnostic;
@@ -49,7 +49,7 @@ pub struct Stage {
 pub struct Gen<'a> {
     pub(super) catalog: &'a Catalog,
     /// KQL column name → SQL identifier (see [`Gen::id`]).
-    pub(super) idents: std::cell::RefCell<HashMap<String, String>>,
+    pub(super) idents: std::cell::RefCell<(HashMap<String, String>, HashSet<String>)>,
     /// User-defined functions in scope.
     pub(super) functions: HashMap<String, Function>,
     /// Scalar bindings of function parameters, innermost last; they shadow columns.
@@ -192,16 +192,17 @@ impl<'a> Gen<'a> {
             return quote_ident("__quarry_table");
         }
         let mut ids = self.idents.borrow_mut();
-        if let Some(id) = ids.get(name) {
+        if let Some(id) = ids.0.get(name) {
             return quote_ident(id);
         }
         let mut id = name.to_string();
         let mut n = 1;
-        while ids.values().any(|v| v.eq_ignore_ascii_case(&id)) {
+        while ids.1.contains(&id.to_lowercase()) {
             n += 1;
             id = format!("{name}__{n}");
         }
-        ids.insert(name.to_string(), id.clone());
+        ids.1.insert(id.to_lowercase());
+        ids.0.insert(name.to_string(), id.clone());
         quote_ident(&id)
     }
 
