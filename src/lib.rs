@@ -8,4 +8,5 @@ pub mod cli;
 pub mod engine;
 pub mod ingest;
 pub mod kql;
+pub mod sample;
 pub mod sanitize;

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::CaseArgs;
 use crate::engine::output::{write_query, Format};
-use crate::kql::{self, KqlType};
+use crate::kql;
 
 /// Arguments of `quarry kql`.
 #[derive(Debug, clap::Args)]
@@ -53,13 +53,7 @@ pub fn run(case: &CaseArgs, args: &KqlArgs) -> anyhow::Result<()> {
         for note in &compiled.notes {
             eprintln!("note: {}", crate::sanitize::for_terminal(note));
         }
-        let json_columns: Vec<usize> = compiled
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.ty == KqlType::Dynamic)
-            .map(|(i, _)| i)
-            .collect();
+        let json_columns = compiled.json_columns();
         write_query(
             case.conn(),
             &compiled.sql,

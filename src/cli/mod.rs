@@ -6,6 +6,7 @@ mod intel;
 mod kql;
 mod load;
 mod query;
+mod sample;
 mod tables;
 
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ pub enum Command {
     Ti(intel::TiArgs),
     /// Compile a KQL query and run it on the case (--sql prints the SQL).
     Kql(kql::KqlArgs),
+    /// Write the sample data set (a small company's logs with planted attacks).
+    Sample(sample::SampleArgs),
 }
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
@@ -77,5 +80,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watchlist(args) => intel::watchlist(&cli.case, &args),
         Command::Ti(args) => intel::ti(&cli.case, &args),
         Command::Kql(args) => kql::run(&cli.case, &args),
+        Command::Sample(args) => sample::run(&args),
     }
 }

@@ -133,6 +133,18 @@ pub struct Compiled {
     pub last_summarize: Option<(usize, Vec<String>)>,
 }
 
+impl Compiled {
+    /// Indexes of the result columns that hold dynamic (JSON) values.
+    pub fn json_columns(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.ty == KqlType::Dynamic)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 /// Compiles KQL `text` to DuckDB SQL for `catalog`.
 pub fn compile(text: &str, catalog: &Catalog) -> Result<Compiled, Diagnostics> {
     compile_with(text, catalog, &[])
