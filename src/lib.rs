@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod hunts;
 pub mod ingest;
 pub mod kql;
 pub mod sample;

@@ -2,6 +2,7 @@
 
 mod case_args;
 mod clock;
+mod hunts;
 mod intel;
 mod kql;
 mod load;
@@ -48,6 +49,10 @@ pub enum Command {
     Kql(kql::KqlArgs),
     /// Write the sample data set (a small company's logs with planted attacks).
     Sample(sample::SampleArgs),
+    /// List the hunts.
+    Hunts(hunts::HuntsArgs),
+    /// Run a hunt (or all), drill into a hit, or explain a hunt.
+    Hunt(hunts::HuntArgs),
 }
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
@@ -81,5 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ti(args) => intel::ti(&cli.case, &args),
         Command::Kql(args) => kql::run(&cli.case, &args),
         Command::Sample(args) => sample::run(&args),
+        Command::Hunts(args) => hunts::hunts(&cli.case, &args),
+        Command::Hunt(args) => hunts::hunt(&cli.case, &args),
     }
 }

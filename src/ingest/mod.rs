@@ -46,7 +46,7 @@ use crate::engine::EngineError;
 pub use load::load_paths;
 pub use ti::import_ti;
 pub use views::rebuild_views;
-pub use watchlist::import_watchlist;
+pub use watchlist::{import_watchlist, table_name as watchlist_table_name};
 
 /// Options of a load.
 #[derive(Debug, Clone, Default)]

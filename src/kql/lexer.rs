@@ -87,9 +87,11 @@ impl Lexer<'_> {
             self.skip_space();
             let start = self.pos;
             let Some(c) = self.peek() else {
+                // The end sits right after the last token, so "expected ..." points there.
+                let end = out.last().map_or(0, |t: &Token| t.span.end);
                 out.push(Token {
                     tok: Tok::Eof,
-                    span: start..start,
+                    span: end..end,
                 });
                 return Ok(out);
             };

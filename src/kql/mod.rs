@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use chrono::NaiveDateTime;
 
 pub use diag::{Diagnostic, Diagnostics};
-pub use sqlgen::Stage;
+pub use sqlgen::{Stage, SummarizeInfo};
 
 /// The scalar types of KQL, as the compiler tracks them for every column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,8 +129,9 @@ pub struct Compiled {
     pub params: Vec<Param>,
     /// The stages of the query's main pipeline, source first.
     pub stages: Vec<Stage>,
-    /// The last `summarize` of the main pipeline: its index in `stages` and its key columns.
-    pub last_summarize: Option<(usize, Vec<String>)>,
+    /// The last `summarize` of the main pipeline: where its input rows are and how its keys
+    /// are computed from them (for drill-down).
+    pub last_summarize: Option<SummarizeInfo>,
 }
 
 impl Compiled {

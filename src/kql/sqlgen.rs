@@ -45,6 +45,22 @@ pub struct Stage {
     pub sql_columns: Vec<String>,
 }
 
+/// Where the rows behind a summarized hit come from: the input of the last `summarize`.
+#[derive(Debug, Clone)]
+pub struct SummarizeInfo {
+    /// Index of the `summarize` in the stages.
+    pub stage: usize,
+    /// The CTE (or table) the summarize reads.
+    pub input_cte: String,
+    /// Its columns.
+    pub input_columns: Vec<ColumnDef>,
+    /// Their SQL identifiers.
+    pub input_sql_columns: Vec<String>,
+    /// Each group key: its output column name and the SQL expression over the input that
+    /// makes its value (a `bin()` key is the binned expression).
+    pub keys: Vec<(String, String)>,
+}
+
 /// The generator's state for one query.
 pub struct Gen<'a> {
     pub(super) catalog: &'a Catalog,
@@ -64,8 +80,10 @@ pub struct Gen<'a> {
     pub notes: Vec<String>,
     /// Stages of the main pipeline.
     pub stages: Vec<Stage>,
-    /// Index in `stages` of the last `summarize`, with its key names.
-    pub last_summarize: Option<(usize, Vec<String>)>,
+    /// The last `summarize` of the main pipeline (for drill-down).
+    pub last_summarize: Option<SummarizeInfo>,
+    /// Group keys of the `summarize` just compiled: (output name, SQL over its input).
+    keys_of_last: Vec<(String, String)>,
     pub(super) allow_agg: bool,
     /// Set when `bag_unpack`/`pivot` saw no rows: their columns are unknown, so unknown
     /// names read as null instead of failing.
@@ -176,6 +194,7 @@ impl<'a> Gen<'a> {
             notes: Vec::new(),
             stages: Vec::new(),
             last_summarize: None,
+            keys_of_last: Vec::new(),
             allow_agg: false,
             open_schema: false,
             window: None,
@@ -238,17 +257,18 @@ impl<'a> Gen<'a> {
             self.record_stage("source", &rel);
         }
         for op in &p.ops {
+            let input = rel.clone();
             let (name, next) = self.op(op, rel)?;
             rel = next;
             if record {
                 if name == "summarize" {
-                    if let OpKind::Summarize { by, .. } = &op.kind {
-                        let keys = rel.cols[..by.len()]
-                            .iter()
-                            .map(|c| c.name.clone())
-                            .collect();
-                        self.last_summarize = Some((self.stages.len(), keys));
-                    }
+                    self.last_summarize = Some(SummarizeInfo {
+                        stage: self.stages.len(),
+                        input_cte: input.from.clone(),
+                        input_columns: input.cols.clone(),
+                        input_sql_columns: input.cols.iter().map(|c| self.id(&c.name)).collect(),
+                        keys: std::mem::take(&mut self.keys_of_last),
+                    });
                 }
                 self.record_stage(name, &rel);
             }
@@ -667,6 +687,7 @@ impl<'a> Gen<'a> {
             cols.push(ColumnDef { name, ty: t.ty });
             Ok(())
         };
+        let mut keys = Vec::new();
         for k in by {
             let t = self.expr(&k.expr, &rel.cols)?;
             let t = Typed::new(group_value(&t), t.ty);
@@ -674,8 +695,10 @@ impl<'a> Gen<'a> {
                 Some((n, _)) => n.clone(),
                 None => derived_name(&k.expr).unwrap_or_else(|| fresh_column(&cols, &[])),
             };
+            keys.push((name.clone(), t.sql.clone()));
             push(name, t, &k.expr.span, &mut cols)?;
         }
+        self.keys_of_last = keys;
         let nkeys = cols.len();
         for a in aggs {
             if let ExprKind::Call(f, fspan, args) = &a.expr.kind {
@@ -880,7 +903,13 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Neg(a) => {
                 let t = self.expr(a, cols)?;
-                Ok(Typed::new(format!("(- {})", t.sql), t.ty))
+                // Fold constants (a negated timespan parameter stays a constant for now()).
+                Ok(match t.lit {
+                    Some(Lit::TimeSpan(us)) => Typed::lit(Lit::TimeSpan(-us)),
+                    Some(Lit::Long(n)) => Typed::lit(Lit::Long(-n)),
+                    Some(Lit::Real(r)) => Typed::lit(Lit::Real(-r)),
+                    _ => Typed::new(format!("(- {})", t.sql), t.ty),
+                })
             }
             ExprKind::Call(name, span, args) => self.call(name, span, args, cols),
             ExprKind::Binary(op, a, b) => {
