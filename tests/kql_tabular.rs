@@ -320,3 +320,13 @@ fn parse_regex_kind_and_ipv4_lookup() {
              union Up, Low | extend Ip = coalesce(SourceIP, SourceIp) | evaluate ipv4_lookup(nets, Ip, Network) | project Ip, Site";
     assert_eq!(flat(rows(&c, q)), ["10.0.0.1|HQ", "10.0.0.2|HQ"]);
 }
+
+#[test]
+fn null_keys_join_and_integer_arithmetic_follow_kusto() {
+    let c = case();
+    let q = "datatable(k:long, a:string)[1, 'x', long(null), 'n'] \
+             | join kind=inner (datatable(k:long, b:string)[long(null), 'm', 1, 'y']) on k | project a, b";
+    assert_eq!(flat(rows(&c, q)), ["n|m", "x|y"]);
+    let q = "print a = -7 % 3, b = 7 / 2, c = -7 / 2, d = 1 / 0";
+    assert_eq!(rows(&c, q), [["2", "3", "-3", "null"]]);
+}

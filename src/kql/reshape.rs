@@ -86,7 +86,7 @@ impl Gen<'_> {
                     parts.push(if lty == KqlType::String && rty == KqlType::String {
                         format!("coalesce({a}, '') = coalesce({b}, '')")
                     } else if lty == rty {
-                        format!("{a} = {b}")
+                        format!("{a} IS NOT DISTINCT FROM {b}")
                     } else {
                         format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
                     });

@@ -1277,7 +1277,15 @@ impl<'a> Gen<'a> {
                 };
                 // Kusto integer division truncates toward zero.
                 let sql = if op == BinOp::Div && is_int(l.ty) && is_int(r.ty) {
-                    format!("CAST(trunc({} / {}) AS BIGINT)", l.sql, r.sql)
+                    // Truncates toward zero; dividing by zero gives null.
+                    format!("CAST(trunc({} / nullif({}, 0)) AS BIGINT)", l.sql, r.sql)
+                } else if op == BinOp::Mod && is_int(l.ty) && is_int(r.ty) {
+                    // Kusto's remainder is never negative: -7 % 3 is 2.
+                    format!(
+                        "((({a} % nullif({b}, 0)) + abs({b})) % nullif(abs({b}), 0))",
+                        a = l.sql,
+                        b = r.sql
+                    )
                 } else {
                     format!("({} {sym} {})", l.sql, r.sql)
                 };
