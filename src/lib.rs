@@ -1,8 +1,9 @@
 //! quarry: an offline threat-hunting workbench.
 //!
 //! Data flows one way: `ingest` loads log files into the case database owned by `engine`;
-//! the engine describes the case to `kql` as a catalog; `cli` (and later the TUI) drive
-//! them and print results through `sanitize`.
+//! the engine describes the case to `kql` as a catalog; `hunts` are KQL with metadata run on
+//! it; `cli` (headless) and `tui` (the workbench) drive them and print through `sanitize`.
+//! `sample` writes the bundled data set with planted attacks.
 
 pub mod cli;
 pub mod engine;
@@ -11,3 +12,4 @@ pub mod ingest;
 pub mod kql;
 pub mod sample;
 pub mod sanitize;
+pub mod tui;

@@ -10,6 +10,7 @@ mod query;
 mod sample;
 mod tables;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,19 @@ pub enum Command {
     Hunts(hunts::HuntsArgs),
     /// Run a hunt (or all), drill into a hit, or explain a hunt.
     Hunt(hunts::HuntArgs),
+    /// Open the workbench (what `quarry` alone does in a terminal).
+    Tui(TuiArgs),
+}
+
+/// Arguments of `quarry tui`.
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    /// Colour theme: dark, light, high-contrast or solarized (NO_COLOR turns colour off).
+    #[arg(long, default_value = "dark")]
+    pub theme: String,
+    /// Also load hunts from this folder; repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub hunts: Vec<PathBuf>,
 }
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
@@ -72,6 +86,10 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            return crate::tui::run(cli.case.path()?, "dark", Vec::new());
+        }
         use clap::CommandFactory;
         Cli::command().print_help()?;
         return Ok(());
@@ -88,5 +106,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(&args),
         Command::Hunts(args) => hunts::hunts(&cli.case, &args),
         Command::Hunt(args) => hunts::hunt(&cli.case, &args),
+        Command::Tui(args) => crate::tui::run(cli.case.path()?, &args.theme, args.hunts),
     }
 }

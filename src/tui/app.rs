@@ -1,0 +1,556 @@
+//! The workbench's state and how it changes. Data flows one way: key events and worker
+//! replies come in, the state changes, and [`Effect`]s go out to the worker; the view only
+//! reads the state. Nothing here touches DuckDB, so it is tested with plain values.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+use serde_json::Value;
+
+use super::keymap::{lookup, Action, Context};
+use super::protocol::{HuntRow, ParamRow, Reply, Request};
+use crate::hunts::params;
+use crate::hunts::run::{RunResult, Status};
+use crate::kql::Param;
+
+/// How long after the last parameter edit a hunt re-runs.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// What the app asks its runtime to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Send a request to the worker.
+    Send(Request),
+    /// Interrupt the statement running now.
+    Cancel,
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The hunt list.
+    Hunts,
+    /// The hits table.
+    Hits,
+    /// The parameter panel.
+    Params,
+}
+
+/// Where a hunt's latest run is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunState {
+    /// Waiting for the worker.
+    Queued,
+    /// Running since then.
+    Running(Instant),
+    /// Done (see the result).
+    Done,
+}
+
+/// A hunt in the workbench.
+#[derive(Debug, Clone)]
+pub struct HuntState {
+    /// What the list shows.
+    pub row: HuntRow,
+    /// Its parameters.
+    pub params: Vec<ParamRow>,
+    /// Values the analyst changed: (name, KQL literal).
+    pub overrides: Vec<(String, String)>,
+    /// Generation of the newest run request.
+    pub generation: u64,
+    /// Its run state.
+    pub state: RunState,
+    /// The latest finished result.
+    pub result: Option<RunResult>,
+    /// Hit count before the latest run (for the change shown beside the count).
+    pub before: Option<i64>,
+    /// Selected hit row.
+    pub hit: usize,
+    /// First visible column of the hits table.
+    pub col: usize,
+    /// When a debounced re-run is due.
+    pub due: Option<Instant>,
+}
+
+impl HuntState {
+    /// The value in effect for a parameter.
+    pub fn value_of(&self, p: &ParamRow) -> String {
+        self.overrides
+            .iter()
+            .find(|(n, _)| n == &p.name)
+            .map_or_else(|| p.default.clone(), |(_, v)| v.clone())
+    }
+}
+
+/// The drill-down screen.
+#[derive(Debug, Clone, Default)]
+pub struct DrillView {
+    /// Hunt id.
+    pub hunt: String,
+    /// The predicate shown above the rows.
+    pub predicate: String,
+    /// Columns.
+    pub columns: Vec<String>,
+    /// Rows (display text).
+    pub rows: Vec<Vec<String>>,
+    /// More rows exist than the page holds.
+    pub more: bool,
+    /// Selected row.
+    pub selected: usize,
+    /// First visible column.
+    pub col: usize,
+    /// Waiting for the worker.
+    pub loading: bool,
+    /// The event opened in detail, if any.
+    pub detail: Option<usize>,
+}
+
+/// A parameter being edited.
+#[derive(Debug, Clone)]
+pub struct Editing {
+    /// Parameter index.
+    pub index: usize,
+    /// The text typed.
+    pub buffer: String,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+}
+
+/// The whole state.
+#[derive(Debug, Default)]
+pub struct App {
+    /// Hunts, in library order.
+    pub hunts: Vec<HuntState>,
+    /// Selected hunt.
+    pub selected: usize,
+    /// Focused pane.
+    pub focus: Option<Focus>,
+    /// Selected parameter.
+    pub param: usize,
+    /// A parameter edit in progress.
+    pub editing: Option<Editing>,
+    /// The drill-down screen, when open.
+    pub drill: Option<DrillView>,
+    /// The help overlay is shown.
+    pub help: bool,
+    /// Case file.
+    pub case: String,
+    /// Investigation clock.
+    pub clock: String,
+    /// A notice (sample loaded, errors).
+    pub notice: Option<String>,
+    /// Hunt files that did not load.
+    pub broken: Vec<String>,
+    /// The worker is ready.
+    pub ready: bool,
+    /// Quit requested.
+    pub quit: bool,
+}
+
+impl App {
+    /// The pane with the keyboard.
+    pub fn focus(&self) -> Focus {
+        self.focus.unwrap_or(Focus::Hunts)
+    }
+
+    /// The keymap context for the current state.
+    pub fn context(&self) -> Context {
+        if self.editing.is_some() {
+            Context::Editing
+        } else if self.drill.is_some() {
+            Context::Drill
+        } else {
+            match self.focus() {
+                Focus::Hunts => Context::Hunts,
+                Focus::Hits => Context::Hits,
+                Focus::Params => Context::Params,
+            }
+        }
+    }
+
+    /// The selected hunt.
+    pub fn current(&self) -> Option<&HuntState> {
+        self.hunts.get(self.selected)
+    }
+
+    fn request_run(&mut self, index: usize, now: Instant) -> Vec<Effect> {
+        let Some(h) = self.hunts.get_mut(index) else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        if matches!(h.state, RunState::Running(_)) {
+            effects.push(Effect::Cancel);
+        }
+        h.generation += 1;
+        h.due = None;
+        h.state = RunState::Queued;
+        let _ = now;
+        effects.push(Effect::Send(Request::Run {
+            hunt: h.row.id.clone(),
+            overrides: h.overrides.clone(),
+            generation: h.generation,
+        }));
+        effects
+    }
+
+    fn run_all(&mut self) -> Vec<Effect> {
+        let jobs = self
+            .hunts
+            .iter_mut()
+            .map(|h| {
+                h.generation += 1;
+                h.state = RunState::Queued;
+                (h.row.id.clone(), h.overrides.clone(), h.generation)
+            })
+            .collect();
+        vec![Effect::Send(Request::RunAll(jobs))]
+    }
+
+    /// Applies a worker reply.
+    pub fn on_reply(&mut self, reply: Reply, now: Instant) -> Vec<Effect> {
+        match reply {
+            Reply::Ready {
+                case,
+                clock,
+                hunts,
+                notice,
+                broken,
+            } => {
+                self.case = case;
+                self.clock = clock;
+                self.notice = notice;
+                self.broken = broken;
+                self.ready = true;
+                self.hunts = hunts
+                    .into_iter()
+                    .map(|(row, params)| HuntState {
+                        before: row.previous_hits,
+                        row,
+                        params,
+                        overrides: Vec::new(),
+                        generation: 0,
+                        state: RunState::Queued,
+                        result: None,
+                        hit: 0,
+                        col: 0,
+                        due: None,
+                    })
+                    .collect();
+                self.run_all()
+            }
+            Reply::Started { hunt, generation } => {
+                if let Some(h) = self.hunts.iter_mut().find(|h| h.row.id == hunt) {
+                    if h.generation == generation {
+                        h.state = RunState::Running(now);
+                    }
+                }
+                Vec::new()
+            }
+            Reply::Finished {
+                result,
+                generation,
+                cancelled,
+            } => {
+                if let Some(h) = self.hunts.iter_mut().find(|h| h.row.id == result.id) {
+                    if h.generation == generation && !cancelled {
+                        if let Some(prev) = &h.result {
+                            h.before = Some(prev.hit_count as i64);
+                        }
+                        h.hit = h.hit.min(result.hit_count.saturating_sub(1));
+                        h.result = Some(*result);
+                        h.state = RunState::Done;
+                    }
+                }
+                Vec::new()
+            }
+            Reply::Drilled {
+                hunt,
+                predicate,
+                columns,
+                rows,
+                more,
+            } => {
+                if let Some(d) = self.drill.as_mut().filter(|d| d.hunt == hunt) {
+                    d.predicate = predicate;
+                    d.columns = columns;
+                    d.rows = rows;
+                    d.more = more;
+                    d.loading = false;
+                }
+                Vec::new()
+            }
+            Reply::Failed(message) => {
+                if let Some(d) = self.drill.as_mut() {
+                    d.loading = false;
+                }
+                self.notice = Some(message);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Fires debounced re-runs that are due.
+    pub fn tick(&mut self, now: Instant) -> Vec<Effect> {
+        let due: Vec<usize> = self
+            .hunts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.due.is_some_and(|d| d <= now))
+            .map(|(i, _)| i)
+            .collect();
+        due.into_iter()
+            .flat_map(|i| self.request_run(i, now))
+            .collect()
+    }
+
+    /// Applies a key.
+    pub fn on_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
+        let context = self.context();
+        let Some(action) = lookup(&key, context) else {
+            if let (Some(e), KeyCode::Char(c)) = (self.editing.as_mut(), key.code) {
+                e.buffer.push(c);
+                e.error = None;
+            }
+            return Vec::new();
+        };
+        if self.help && action != Action::Quit {
+            if matches!(action, Action::Help | Action::Back) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Cancel]
+            }
+            Action::Help => {
+                self.help = true;
+                Vec::new()
+            }
+            Action::Back => {
+                if self.editing.take().is_some() {
+                } else if let Some(d) = self.drill.as_mut() {
+                    if d.detail.take().is_none() {
+                        self.drill = None;
+                    }
+                } else if self.focus() != Focus::Hunts {
+                    self.focus = Some(Focus::Hunts);
+                }
+                Vec::new()
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                if self.drill.is_none() {
+                    let order = [Focus::Hunts, Focus::Hits, Focus::Params];
+                    let i = order.iter().position(|f| *f == self.focus()).unwrap_or(0);
+                    let step = if action == Action::FocusNext { 1 } else { 2 };
+                    self.focus = Some(order[(i + step) % 3]);
+                }
+                Vec::new()
+            }
+            Action::Run => self.request_run(self.selected, now),
+            Action::RunAll => self.run_all(),
+            Action::Enter => self.enter(),
+            Action::Confirm => self.confirm(now),
+            Action::Backspace => {
+                if let Some(e) = self.editing.as_mut() {
+                    e.buffer.pop();
+                }
+                Vec::new()
+            }
+            Action::Reset => {
+                let p = self.param;
+                if let Some(h) = self.hunts.get_mut(self.selected) {
+                    if let Some(name) = h.params.get(p).map(|p| p.name.clone()) {
+                        h.overrides.retain(|(n, _)| n != &name);
+                        h.due = Some(now + DEBOUNCE);
+                    }
+                }
+                Vec::new()
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                self.move_cursor(action);
+                Vec::new()
+            }
+            Action::Left | Action::Right => {
+                let delta = |c: &mut usize| {
+                    *c = if action == Action::Left {
+                        c.saturating_sub(1)
+                    } else {
+                        *c + 1
+                    };
+                };
+                if let Some(d) = self.drill.as_mut() {
+                    delta(&mut d.col);
+                    d.col = d.col.min(d.columns.len().saturating_sub(1));
+                } else if let Some(h) = self.hunts.get_mut(self.selected) {
+                    let n = h.result.as_ref().map_or(0, |r| r.columns.len());
+                    delta(&mut h.col);
+                    h.col = h.col.min(n.saturating_sub(1));
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn move_cursor(&mut self, action: Action) {
+        let step = |cur: usize, len: usize| -> usize {
+            let last = len.saturating_sub(1);
+            match action {
+                Action::Up => cur.saturating_sub(1),
+                Action::Down => (cur + 1).min(last),
+                Action::PageUp => cur.saturating_sub(10),
+                Action::PageDown => (cur + 10).min(last),
+                Action::Top => 0,
+                _ => last,
+            }
+        };
+        if let Some(d) = self.drill.as_mut() {
+            if d.detail.is_none() {
+                d.selected = step(d.selected, d.rows.len());
+            }
+            return;
+        }
+        match self.focus() {
+            Focus::Hunts => self.selected = step(self.selected, self.hunts.len()),
+            Focus::Hits => {
+                if let Some(h) = self.hunts.get_mut(self.selected) {
+                    let n = h.result.as_ref().map_or(0, |r| r.hit_count);
+                    h.hit = step(h.hit, n);
+                }
+            }
+            Focus::Params => {
+                let n = self.current().map_or(0, |h| h.params.len());
+                self.param = step(self.param, n);
+            }
+        }
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        if let Some(d) = self.drill.as_mut() {
+            if !d.rows.is_empty() {
+                d.detail = Some(d.selected);
+            }
+            return Vec::new();
+        }
+        match self.focus() {
+            Focus::Hunts => {
+                self.focus = Some(Focus::Hits);
+                Vec::new()
+            }
+            Focus::Hits => {
+                let Some(h) = self.current() else {
+                    return Vec::new();
+                };
+                let Some(hit) = h.result.as_ref().and_then(|r| r.hits.get(h.hit)).cloned() else {
+                    return Vec::new();
+                };
+                let (hunt, overrides) = (h.row.id.clone(), h.overrides.clone());
+                self.drill = Some(DrillView {
+                    hunt: hunt.clone(),
+                    loading: true,
+                    ..DrillView::default()
+                });
+                vec![Effect::Send(Request::Drill {
+                    hunt,
+                    overrides,
+                    hit,
+                })]
+            }
+            Focus::Params => {
+                let Some(h) = self.current() else {
+                    return Vec::new();
+                };
+                if let Some(p) = h.params.get(self.param) {
+                    self.editing = Some(Editing {
+                        index: self.param,
+                        buffer: h.value_of(p),
+                        error: None,
+                    });
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn confirm(&mut self, now: Instant) -> Vec<Effect> {
+        let Some(edit) = self.editing.clone() else {
+            return Vec::new();
+        };
+        let Some(h) = self.hunts.get_mut(self.selected) else {
+            return Vec::new();
+        };
+        let Some(p) = h.params.get(edit.index) else {
+            return Vec::new();
+        };
+        let declared = [Param {
+            name: p.name.clone(),
+            ty: p.ty,
+            value: p.default.clone(),
+            line: 0,
+        }];
+        match params::check(&declared, &[(p.name.clone(), edit.buffer.clone())]) {
+            Ok(mut checked) => {
+                let (name, value) = checked.remove(0);
+                h.overrides.retain(|(n, _)| n != &name);
+                if value != p.default {
+                    h.overrides.push((name, value));
+                }
+                h.due = Some(now + DEBOUNCE);
+                self.editing = None;
+            }
+            Err(e) => {
+                if let Some(ed) = self.editing.as_mut() {
+                    ed.error = Some(e);
+                }
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// The hit count shown for a hunt, with its change since the run before.
+pub fn hit_label(h: &HuntState, now: Instant) -> String {
+    match (&h.state, &h.result) {
+        (RunState::Running(since), _) => {
+            format!("running {:.1}s", now.duration_since(*since).as_secs_f64())
+        }
+        (RunState::Queued, None) => "queued".into(),
+        (_, Some(r)) => {
+            let base = match r.status {
+                Status::Hits => format!("{} hits", r.hit_count),
+                Status::NoHits => "no hits".into(),
+                Status::NotApplicable => "n/a".into(),
+                Status::Error => "error".into(),
+            };
+            let change = match (r.status, h.before) {
+                (Status::Hits | Status::NoHits, Some(b)) if b != r.hit_count as i64 => {
+                    format!(" ({:+})", r.hit_count as i64 - b)
+                }
+                _ => String::new(),
+            };
+            let queued = if h.state == RunState::Queued {
+                " …"
+            } else {
+                ""
+            };
+            format!("{base}{change}{queued}")
+        }
+        (RunState::Done, None) => String::new(),
+    }
+}
+
+/// A JSON value as one line of display text.
+pub fn cell(v: &Value) -> String {
+    let s = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    crate::sanitize::for_terminal(&s).into_owned()
+}

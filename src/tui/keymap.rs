@@ -1,0 +1,333 @@
+//! The keymap as data: every binding with the context it works in and a description. The
+//! help screen is generated from this table, so it cannot drift from what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere except while editing a value.
+    Global,
+    /// The hunt list has focus.
+    Hunts,
+    /// The hits table has focus.
+    Hits,
+    /// The parameter panel has focus.
+    Params,
+    /// The drill-down or detail screen.
+    Drill,
+    /// Editing a parameter value.
+    Editing,
+}
+
+/// What a key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Move the cursor up.
+    Up,
+    /// Move the cursor down.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// First row.
+    Top,
+    /// Last row.
+    Bottom,
+    /// Scroll columns left.
+    Left,
+    /// Scroll columns right.
+    Right,
+    /// Next pane.
+    FocusNext,
+    /// Previous pane.
+    FocusPrev,
+    /// Open (drill into a hit, edit a parameter, open an event).
+    Enter,
+    /// Go back / cancel.
+    Back,
+    /// Run the selected hunt.
+    Run,
+    /// Run every hunt.
+    RunAll,
+    /// Reset the selected parameter to its default.
+    Reset,
+    /// Show or hide the help.
+    Help,
+    /// Quit.
+    Quit,
+    /// Confirm an edit.
+    Confirm,
+    /// Delete a character while editing.
+    Backspace,
+}
+
+/// One key binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The key.
+    pub key: KeyCode,
+    /// Required modifiers.
+    pub mods: KeyModifiers,
+    /// Where it applies.
+    pub context: Context,
+    /// What it does.
+    pub action: Action,
+    /// The help text.
+    pub help: &'static str,
+}
+
+const fn bind(key: KeyCode, context: Context, action: Action, help: &'static str) -> Binding {
+    Binding {
+        key,
+        mods: KeyModifiers::NONE,
+        context,
+        action,
+        help,
+    }
+}
+
+/// Every binding, in the order the help lists them.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        KeyCode::Char('?'),
+        Context::Global,
+        Action::Help,
+        "show or hide this help",
+    ),
+    bind(KeyCode::Char('q'), Context::Global, Action::Quit, "quit"),
+    Binding {
+        key: KeyCode::Char('c'),
+        mods: KeyModifiers::CONTROL,
+        context: Context::Global,
+        action: Action::Quit,
+        help: "quit",
+    },
+    bind(
+        KeyCode::Tab,
+        Context::Global,
+        Action::FocusNext,
+        "next pane: hunts, hits, parameters",
+    ),
+    bind(
+        KeyCode::BackTab,
+        Context::Global,
+        Action::FocusPrev,
+        "previous pane",
+    ),
+    bind(KeyCode::Up, Context::Global, Action::Up, "move up"),
+    bind(KeyCode::Char('k'), Context::Global, Action::Up, "move up"),
+    bind(KeyCode::Down, Context::Global, Action::Down, "move down"),
+    bind(
+        KeyCode::Char('j'),
+        Context::Global,
+        Action::Down,
+        "move down",
+    ),
+    bind(KeyCode::PageUp, Context::Global, Action::PageUp, "page up"),
+    bind(
+        KeyCode::PageDown,
+        Context::Global,
+        Action::PageDown,
+        "page down",
+    ),
+    bind(
+        KeyCode::Char('g'),
+        Context::Global,
+        Action::Top,
+        "first row",
+    ),
+    bind(
+        KeyCode::Char('G'),
+        Context::Global,
+        Action::Bottom,
+        "last row",
+    ),
+    bind(
+        KeyCode::Left,
+        Context::Global,
+        Action::Left,
+        "scroll columns left",
+    ),
+    bind(
+        KeyCode::Char('h'),
+        Context::Global,
+        Action::Left,
+        "scroll columns left",
+    ),
+    bind(
+        KeyCode::Right,
+        Context::Global,
+        Action::Right,
+        "scroll columns right",
+    ),
+    bind(
+        KeyCode::Char('l'),
+        Context::Global,
+        Action::Right,
+        "scroll columns right",
+    ),
+    bind(
+        KeyCode::Char('r'),
+        Context::Hunts,
+        Action::Run,
+        "run the selected hunt",
+    ),
+    bind(
+        KeyCode::Char('R'),
+        Context::Global,
+        Action::RunAll,
+        "run every hunt",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Hunts,
+        Action::Enter,
+        "show the hunt's hits",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Hits,
+        Action::Enter,
+        "drill into the hit: the events behind it",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Params,
+        Action::Enter,
+        "edit the parameter (the hunt re-runs)",
+    ),
+    bind(
+        KeyCode::Char('d'),
+        Context::Params,
+        Action::Reset,
+        "reset the parameter to its default",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Drill,
+        Action::Enter,
+        "open the event: every field",
+    ),
+    bind(KeyCode::Esc, Context::Drill, Action::Back, "back"),
+    bind(
+        KeyCode::Esc,
+        Context::Global,
+        Action::Back,
+        "close help / back",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Editing,
+        Action::Confirm,
+        "apply the value",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Editing,
+        Action::Back,
+        "cancel the edit",
+    ),
+    bind(
+        KeyCode::Backspace,
+        Context::Editing,
+        Action::Backspace,
+        "delete a character",
+    ),
+];
+
+/// The action of `key` in `context` (a context binding wins over a global one). While
+/// editing, only editing bindings apply; other characters are typed.
+pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
+    let matches = |b: &&Binding| {
+        b.key == key.code
+            && (b.mods == key.modifiers
+                || (b.mods.is_empty() && key.modifiers == KeyModifiers::SHIFT))
+    };
+    if context == Context::Editing {
+        return BINDINGS
+            .iter()
+            .filter(|b| b.context == Context::Editing)
+            .find(matches)
+            .map(|b| b.action)
+            .or_else(|| {
+                (key.code == KeyCode::Char('c') && key.modifiers == KeyModifiers::CONTROL)
+                    .then_some(Action::Quit)
+            });
+    }
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .find(matches)
+        .or_else(|| {
+            BINDINGS
+                .iter()
+                .filter(|b| b.context == Context::Global)
+                .find(matches)
+        })
+        .map(|b| b.action)
+}
+
+/// A key as the help shows it.
+pub fn key_name(b: &Binding) -> String {
+    let base = match b.key {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        other => format!("{other:?}"),
+    };
+    if b.mods.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn context_bindings_win_and_editing_types_characters() {
+        assert_eq!(
+            lookup(&key(KeyCode::Enter), Context::Hits),
+            Some(Action::Enter)
+        );
+        assert_eq!(
+            lookup(&key(KeyCode::Char('j')), Context::Hunts),
+            Some(Action::Down)
+        );
+        assert_eq!(lookup(&key(KeyCode::Char('q')), Context::Editing), None);
+        assert_eq!(
+            lookup(&key(KeyCode::Esc), Context::Editing),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+                Context::Hits
+            ),
+            Some(Action::Bottom)
+        );
+    }
+
+    #[test]
+    fn every_binding_has_help() {
+        assert!(BINDINGS.iter().all(|b| !b.help.is_empty()));
+    }
+}

@@ -1,0 +1,75 @@
+//! The workbench: a keyboard-driven terminal UI over the hunts of a case.
+//!
+//! One direction of flow: terminal events and worker replies → [`app::App`] (state) →
+//! [`view`] (drawing); the app's effects go to the [`worker`], which alone talks to DuckDB.
+
+pub mod app;
+pub mod keymap;
+pub mod protocol;
+pub mod theme;
+pub mod view;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyEventKind};
+use ratatui::DefaultTerminal;
+
+use app::{App, Effect};
+use theme::Theme;
+use worker::WorkerHandle;
+
+/// How often the screen refreshes while nothing happens (running timers tick).
+const FRAME: Duration = Duration::from_millis(50);
+
+/// Opens the workbench on the case at `case`.
+pub fn run(case: PathBuf, theme: &str, extra_hunts: Vec<PathBuf>) -> anyhow::Result<()> {
+    let theme = Theme::load(theme).map_err(anyhow::Error::msg)?;
+    let mut worker = worker::spawn(case, extra_hunts);
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut worker, &theme);
+    ratatui::restore();
+    worker.stop();
+    result
+}
+
+fn apply(worker: &WorkerHandle, effects: Vec<Effect>) {
+    for e in effects {
+        match e {
+            Effect::Send(r) => {
+                let _ = worker.tx.send(r);
+            }
+            Effect::Cancel => worker.cancel(),
+        }
+    }
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    worker: &mut WorkerHandle,
+    theme: &Theme,
+) -> anyhow::Result<()> {
+    let mut app = App::default();
+    loop {
+        let now = Instant::now();
+        terminal.draw(|f| view::draw(f, &app, theme, now))?;
+        if app.quit {
+            return Ok(());
+        }
+        while let Ok(reply) = worker.rx.try_recv() {
+            let effects = app.on_reply(reply, Instant::now());
+            apply(worker, effects);
+        }
+        if event::poll(FRAME)? {
+            if let Event::Key(key) = event::read()? {
+                if key.kind == KeyEventKind::Press {
+                    let effects = app.on_key(key, Instant::now());
+                    apply(worker, effects);
+                }
+            }
+        }
+        let effects = app.tick(Instant::now());
+        apply(worker, effects);
+    }
+}

@@ -1,0 +1,112 @@
+//! The messages between the UI and the worker that owns the case database. The UI never
+//! touches DuckDB: it sends [`Request`]s and draws from the [`Reply`]s it receives.
+
+use serde_json::Value;
+
+use crate::hunts::run::RunResult;
+use crate::kql::KqlType;
+
+/// One hunt of a run-all: (hunt id, overrides, generation).
+pub type RunJob = (String, Vec<(String, String)>, u64);
+
+/// What the UI asks of the worker.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Run one hunt with parameter overrides; `generation` tells replies to old runs apart.
+    Run {
+        /// Hunt id.
+        hunt: String,
+        /// Parameter overrides (name, KQL literal).
+        overrides: Vec<(String, String)>,
+        /// Increases with every run request of this hunt.
+        generation: u64,
+    },
+    /// Run every hunt with its current overrides.
+    RunAll(Vec<RunJob>),
+    /// The raw rows behind a hit.
+    Drill {
+        /// Hunt id.
+        hunt: String,
+        /// Parameter overrides in effect.
+        overrides: Vec<(String, String)>,
+        /// The hit row.
+        hit: Value,
+    },
+    /// Stop the worker.
+    Quit,
+}
+
+/// A hunt as the list shows it.
+#[derive(Debug, Clone)]
+pub struct HuntRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Tactics, comma-separated.
+    pub tactics: String,
+    /// Hits of the previous session's last run, if any.
+    pub previous_hits: Option<i64>,
+}
+
+/// A parameter as the parameter panel shows it.
+#[derive(Debug, Clone)]
+pub struct ParamRow {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub ty: KqlType,
+    /// The literal as written in the hunt.
+    pub default: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// What the worker tells the UI.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// The case is open and the hunts are known.
+    Ready {
+        /// Case file.
+        case: String,
+        /// Investigation clock.
+        clock: String,
+        /// Hunts with their parameters.
+        hunts: Vec<(HuntRow, Vec<ParamRow>)>,
+        /// A notice for the user (e.g. the sample was loaded).
+        notice: Option<String>,
+        /// Hunt files that did not load.
+        broken: Vec<String>,
+    },
+    /// A run started.
+    Started {
+        /// Hunt id.
+        hunt: String,
+        /// Its generation.
+        generation: u64,
+    },
+    /// A run ended (or was cancelled: then `cancelled` is true).
+    Finished {
+        /// The result.
+        result: Box<RunResult>,
+        /// Its generation.
+        generation: u64,
+        /// Cancelled by a newer request.
+        cancelled: bool,
+    },
+    /// Drill-down rows.
+    Drilled {
+        /// Hunt id.
+        hunt: String,
+        /// The predicate that selected them.
+        predicate: String,
+        /// Column names.
+        columns: Vec<String>,
+        /// Rows as display text (already sanitised).
+        rows: Vec<Vec<String>>,
+        /// Whether more rows exist beyond the page.
+        more: bool,
+    },
+    /// Something failed outside a hunt run.
+    Failed(String),
+}

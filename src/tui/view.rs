@@ -1,0 +1,422 @@
+//! Drawing the state. Only visible rows of a table are formatted (1M rows scroll like 10),
+//! the first column stays put while the others scroll, and every value from the logs is
+//! sanitised before it reaches the terminal.
+
+use std::time::Instant;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
+};
+use ratatui::Frame;
+
+use super::app::{cell, hit_label, App, Focus, HuntState, RunState};
+use super::keymap::{key_name, Context, BINDINGS};
+use super::theme::Theme;
+use crate::hunts::run::Status;
+use crate::sanitize::for_terminal;
+
+/// Smallest usable terminal.
+const MIN: (u16, u16) = (40, 10);
+/// Widest a table column is drawn.
+const MAX_COL: usize = 36;
+
+/// Draws the whole screen.
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
+    let area = f.area();
+    if area.width < MIN.0 || area.height < MIN.1 {
+        let msg = Paragraph::new(format!(
+            "terminal too small ({}x{}); quarry needs {}x{}",
+            area.width, area.height, MIN.0, MIN.1
+        ))
+        .wrap(Wrap { trim: true });
+        f.render_widget(msg, area);
+        return;
+    }
+    let [body, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    if !app.ready {
+        let p = Paragraph::new("Opening the case…")
+            .block(Block::default().borders(Borders::ALL).title(" quarry "));
+        f.render_widget(p, body);
+    } else if let Some(d) = &app.drill {
+        draw_drill(f, app, d, theme, body);
+    } else {
+        draw_main(f, app, theme, body, now);
+    }
+    draw_status(f, app, theme, status);
+    if app.help {
+        draw_help(f, theme, area);
+    }
+}
+
+fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme.accent } else { theme.border })
+        .title(Span::styled(
+            title,
+            if focused { theme.accent } else { theme.muted },
+        ))
+}
+
+fn draw_main(f: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Instant) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(area);
+    let items: Vec<ListItem> = app
+        .hunts
+        .iter()
+        .map(|h| {
+            let label = hit_label(h, now);
+            let style = match h.result.as_ref().map(|r| r.status) {
+                _ if matches!(h.state, RunState::Running(_) | RunState::Queued)
+                    && h.result.is_none() =>
+                {
+                    theme.muted
+                }
+                Some(Status::Hits) => theme.hits,
+                Some(Status::Error) => theme.error,
+                Some(_) => theme.quiet,
+                None => theme.muted,
+            };
+            ListItem::new(vec![
+                Line::from(vec![
+                    Span::styled(format!("{label:<14}"), style),
+                    Span::raw(for_terminal(&h.row.name).into_owned()),
+                ]),
+                Line::from(Span::styled(
+                    format!("{:14}{}", "", for_terminal(&h.row.tactics)),
+                    theme.muted,
+                )),
+            ])
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(app.selected));
+    let list = List::new(items)
+        .block(block(" Hunts ", app.focus() == Focus::Hunts, theme))
+        .highlight_style(theme.selection);
+    f.render_stateful_widget(list, left, &mut state);
+    let Some(h) = app.current() else {
+        return;
+    };
+    let params_height = (h.params.len() as u16 + 2).clamp(3, 9);
+    let [hits, params] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(params_height)]).areas(right);
+    draw_hits(f, app, h, theme, hits);
+    draw_params(f, app, h, theme, params);
+}
+
+fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect) {
+    let focused = app.focus() == Focus::Hits;
+    let title = format!(" Hits: {} ", for_terminal(&h.row.name));
+    let Some(r) = &h.result else {
+        f.render_widget(
+            Paragraph::new("Waiting for the first run…").block(block(&title, focused, theme)),
+            area,
+        );
+        return;
+    };
+    if let Some(e) = &r.error {
+        let p = Paragraph::new(for_terminal(e).into_owned())
+            .style(if r.status == Status::Error {
+                theme.error
+            } else {
+                theme.muted
+            })
+            .wrap(Wrap { trim: false })
+            .block(block(&title, focused, theme));
+        f.render_widget(p, area);
+        return;
+    }
+    if r.hits.is_empty() {
+        f.render_widget(
+            Paragraph::new("No hits.")
+                .style(theme.quiet)
+                .block(block(&title, focused, theme)),
+            area,
+        );
+        return;
+    }
+    let columns: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
+    let visible = area.height.saturating_sub(3) as usize;
+    let start = h.hit.saturating_sub(visible.saturating_sub(1));
+    let rows: Vec<Vec<String>> = r.hits[start..(start + visible).min(r.hits.len())]
+        .iter()
+        .map(|v| columns.iter().map(|c| cell(&v[c.as_str()])).collect())
+        .collect();
+    let title = format!(
+        " Hits: {} ({} of {}) ",
+        for_terminal(&h.row.name),
+        h.hit + 1,
+        r.hit_count
+    );
+    table(
+        f,
+        &columns,
+        &rows,
+        h.hit - start,
+        h.col,
+        block(&title, focused, theme),
+        theme,
+        area,
+    );
+}
+
+/// A table of already-visible rows with a frozen first column.
+#[allow(clippy::too_many_arguments)]
+fn table(
+    f: &mut Frame,
+    columns: &[String],
+    rows: &[Vec<String>],
+    selected: usize,
+    col: usize,
+    block: Block,
+    theme: &Theme,
+    area: Rect,
+) {
+    let width = |i: usize| -> u16 {
+        let w = rows
+            .iter()
+            .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+            .chain([columns[i].chars().count()])
+            .max()
+            .unwrap_or(1);
+        w.clamp(1, MAX_COL) as u16
+    };
+    // The first column, then as many of the scrolled-to columns as fit.
+    let room = area.width.saturating_sub(2);
+    let mut used = 0u16;
+    let mut shown = Vec::new();
+    for i in std::iter::once(0).chain((1 + col)..columns.len()) {
+        if i >= columns.len() {
+            break;
+        }
+        let w = width(i) + 2;
+        if !shown.is_empty() && used + w > room {
+            break;
+        }
+        used += w;
+        shown.push(i);
+    }
+    let header = Row::new(
+        shown
+            .iter()
+            .map(|i| Cell::from(for_terminal(&columns[*i]).into_owned())),
+    )
+    .style(theme.accent);
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let row = Row::new(
+                shown
+                    .iter()
+                    .map(|i| Cell::from(r.get(*i).cloned().unwrap_or_default())),
+            );
+            if n == selected {
+                row.style(theme.selection)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = shown
+        .iter()
+        .map(|i| Constraint::Length(width(*i)))
+        .collect();
+    f.render_widget(
+        Table::new(body, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(2),
+        area,
+    );
+}
+
+fn draw_params(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect) {
+    let focused = app.focus() == Focus::Params;
+    let lines: Vec<Line> = h
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let changed = h.overrides.iter().any(|(n, _)| n == &p.name);
+            let value = match &app.editing {
+                Some(e) if e.index == i && focused => format!("{}▏", e.buffer),
+                _ => h.value_of(p),
+            };
+            let marker = if changed { "* " } else { "  " };
+            let style = if focused && i == app.param {
+                theme.selection
+            } else {
+                Style::default()
+            };
+            let mut spans = vec![
+                Span::styled(format!("{marker}{:<22}", p.name), style),
+                Span::styled(
+                    for_terminal(&value).into_owned(),
+                    if changed {
+                        theme.hits
+                    } else {
+                        Style::default()
+                    },
+                ),
+            ];
+            if let Some(e) = app
+                .editing
+                .as_ref()
+                .filter(|e| e.index == i)
+                .and_then(|e| e.error.as_ref())
+            {
+                spans.push(Span::styled(format!("  {}", for_terminal(e)), theme.error));
+            } else if !p.description.is_empty() {
+                spans.push(Span::styled(
+                    format!("  {}", for_terminal(&p.description)),
+                    theme.muted,
+                ));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let title = if h.due.is_some() {
+        " Parameters (re-running…) "
+    } else {
+        " Parameters (* changed) "
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(block(title, focused, theme)),
+        area,
+    );
+}
+
+fn draw_drill(f: &mut Frame, app: &App, d: &super::app::DrillView, theme: &Theme, area: Rect) {
+    let name = app
+        .hunts
+        .iter()
+        .find(|h| h.row.id == d.hunt)
+        .map_or("", |h| h.row.name.as_str());
+    let title = format!(
+        " {} › events where {} ",
+        for_terminal(name),
+        for_terminal(&d.predicate)
+    );
+    if d.loading {
+        f.render_widget(
+            Paragraph::new("Reading the events behind the hit…").block(block(&title, true, theme)),
+            area,
+        );
+        return;
+    }
+    if let Some(i) = d.detail {
+        let lines: Vec<Line> = d
+            .columns
+            .iter()
+            .zip(d.rows.get(i).into_iter().flatten())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(c, v)| {
+                Line::from(vec![
+                    Span::styled(format!("{c:<32}"), theme.accent),
+                    Span::raw(v.clone()),
+                ])
+            })
+            .collect();
+        let t = format!(
+            " Event {} of {} (empty fields hidden) ",
+            i + 1,
+            d.rows.len()
+        );
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(block(&t, true, theme)),
+            area,
+        );
+        return;
+    }
+    let visible = area.height.saturating_sub(3) as usize;
+    let start = d.selected.saturating_sub(visible.saturating_sub(1));
+    let rows = &d.rows[start..(start + visible).min(d.rows.len())];
+    let more = if d.more { "+" } else { "" };
+    let title = format!("{}({} of {}{more}) ", title, d.selected + 1, d.rows.len());
+    table(
+        f,
+        &d.columns,
+        rows,
+        d.selected - start,
+        d.col,
+        block(&title, true, theme),
+        theme,
+        area,
+    );
+}
+
+fn draw_status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let running = app
+        .hunts
+        .iter()
+        .filter(|h| matches!(h.state, RunState::Running(_)))
+        .count();
+    let queued = app
+        .hunts
+        .iter()
+        .filter(|h| h.state == RunState::Queued)
+        .count();
+    let hints: Vec<String> = BINDINGS
+        .iter()
+        .filter(|b| b.context == app.context())
+        .map(|b| format!("{} {}", key_name(b), b.help))
+        .take(3)
+        .collect();
+    let first = Line::from(vec![
+        Span::styled(format!(" case {} ", for_terminal(&app.case)), theme.muted),
+        Span::styled(format!(" clock {} ", app.clock), theme.muted),
+        Span::styled(
+            if running + queued > 0 {
+                format!(" {running} running, {queued} queued ")
+            } else {
+                " idle ".into()
+            },
+            theme.accent,
+        ),
+        Span::raw(format!(" {}  ? help  q quit", hints.join("  "))),
+    ]);
+    let second = match (&app.notice, app.broken.first()) {
+        (Some(n), _) => Line::from(Span::styled(format!(" {}", for_terminal(n)), theme.hits)),
+        (None, Some(b)) => Line::from(Span::styled(
+            format!(" hunt not loaded: {}", for_terminal(b)),
+            theme.error,
+        )),
+        _ => Line::from(""),
+    };
+    f.render_widget(Paragraph::new(vec![first, second]), area);
+}
+
+fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
+    let w = area.width.saturating_sub(8).min(76);
+    let h = area.height.saturating_sub(4);
+    let rect = Rect::new(area.x + (area.width - w) / 2, area.y + 2, w, h);
+    let mut lines = Vec::new();
+    for (ctx, label) in [
+        (Context::Global, "everywhere"),
+        (Context::Hunts, "hunt list"),
+        (Context::Hits, "hits"),
+        (Context::Params, "parameters"),
+        (Context::Drill, "drill-down"),
+        (Context::Editing, "editing a value"),
+    ] {
+        lines.push(Line::from(Span::styled(label, theme.accent)));
+        for b in BINDINGS.iter().filter(|b| b.context == ctx) {
+            lines.push(Line::from(format!("  {:<12} {}", key_name(b), b.help)));
+        }
+    }
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys (Esc or ? to close) "),
+        ),
+        rect,
+    );
+}

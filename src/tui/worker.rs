@@ -1,0 +1,293 @@
+//! The worker thread: it alone opens the case and talks to DuckDB. It loads the bundled
+//! sample into an empty case, runs hunts and drill-downs, and reports over a channel. A run
+//! superseded by a newer request is interrupted through DuckDB's interrupt handle.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use duckdb::InterruptHandle;
+
+use super::protocol::{HuntRow, ParamRow, Reply, Request};
+use crate::engine::Case;
+use crate::hunts::library::Library;
+use crate::hunts::run::{ensure_watchlists, history, record, run_hunt};
+use crate::hunts::Hunt;
+use crate::ingest::{load_paths, LoadOptions};
+use crate::sanitize::for_terminal;
+
+/// Rows of a drill-down page.
+const DRILL_PAGE: usize = 500;
+
+/// The UI's handle on the worker.
+pub struct WorkerHandle {
+    /// Requests to the worker.
+    pub tx: Sender<Request>,
+    /// Replies from it.
+    pub rx: Receiver<Reply>,
+    /// Interrupts the running statement (set once the case is open).
+    pub interrupt: Arc<std::sync::Mutex<Option<Arc<InterruptHandle>>>>,
+    /// Tells the worker that an interrupt was a cancellation.
+    pub cancelled: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Cancels the statement running now (repeat until the run reports back: DuckDB drops
+    /// an interrupt that arrives while a statement is still being prepared).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        if let Ok(guard) = self.interrupt.lock() {
+            if let Some(h) = guard.as_ref() {
+                h.interrupt();
+            }
+        }
+    }
+
+    /// Stops the worker and waits for it.
+    pub fn stop(&mut self) {
+        self.cancel();
+        let _ = self.tx.send(Request::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Where the bundled sample is: the repo's `sample-logs/`, or one generated into the data
+/// folder when quarry runs from elsewhere.
+fn sample_dir() -> anyhow::Result<PathBuf> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    if repo.join("expected.json").is_file() {
+        return Ok(repo);
+    }
+    let dir = crate::engine::default_case_path("default")?
+        .parent()
+        .map(|p| p.join("sample-logs"))
+        .unwrap_or_else(|| PathBuf::from("sample-logs"));
+    if !dir.join("expected.json").is_file() {
+        crate::sample::generate(&dir, &crate::sample::SampleOptions::default())?;
+    }
+    Ok(dir)
+}
+
+/// Starts the worker on the case at `path`.
+pub fn spawn(path: PathBuf, extra_hunts: Vec<PathBuf>) -> WorkerHandle {
+    let (tx, requests) = crossbeam_channel::unbounded::<Request>();
+    let (replies, rx) = crossbeam_channel::unbounded::<Reply>();
+    let interrupt = Arc::new(std::sync::Mutex::new(None));
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let (i2, c2) = (interrupt.clone(), cancelled.clone());
+    let thread = std::thread::spawn(move || {
+        if let Err(e) = serve(&path, &extra_hunts, &requests, &replies, &i2, &c2) {
+            let _ = replies.send(Reply::Failed(format!("{e:#}")));
+        }
+    });
+    WorkerHandle {
+        tx,
+        rx,
+        interrupt,
+        cancelled,
+        thread: Some(thread),
+    }
+}
+
+fn serve(
+    path: &Path,
+    extra: &[PathBuf],
+    requests: &Receiver<Request>,
+    replies: &Sender<Reply>,
+    interrupt: &std::sync::Mutex<Option<Arc<InterruptHandle>>>,
+    cancelled: &AtomicBool,
+) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let case = Case::open(path)?;
+    if let Ok(mut g) = interrupt.lock() {
+        *g = Some(case.conn().interrupt_handle());
+    }
+    let mut notice = None;
+    if case.clock()?.is_none() {
+        let dir = sample_dir()?;
+        let options = LoadOptions {
+            table: None,
+            progress: false,
+        };
+        let report = load_paths(&case, std::slice::from_ref(&dir), &options)?;
+        let rows: u64 = report.files.iter().map(|f| f.rows_loaded).sum();
+        notice = Some(format!(
+            "The case was empty, so quarry loaded the bundled sample logs ({rows} rows from {}). Load your own with `quarry load PATH`.",
+            dir.display()
+        ));
+    }
+    let lib = Library::load(extra);
+    ensure_watchlists(&case, &lib.hunts)?;
+    let catalog = case.catalog()?;
+    let previous = history(case.conn());
+    let hunts = lib
+        .hunts
+        .iter()
+        .map(|h| (row(h, previous.get(&h.id)), params(h, &catalog)))
+        .collect();
+    let clock = case
+        .clock()?
+        .map(|c| c.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    replies.send(Reply::Ready {
+        case: path.display().to_string(),
+        clock,
+        hunts,
+        notice,
+        broken: lib.broken.iter().map(|b| b.to_string()).collect(),
+    })?;
+    loop {
+        let Ok(first) = requests.recv() else {
+            return Ok(());
+        };
+        let mut batch = vec![first];
+        batch.extend(requests.try_iter());
+        for req in latest_only(batch) {
+            match req {
+                Request::Quit => return Ok(()),
+                Request::Run {
+                    hunt,
+                    overrides,
+                    generation,
+                } => {
+                    if let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) {
+                        run_one(
+                            &case, &catalog, h, &overrides, generation, replies, cancelled,
+                        )?;
+                    }
+                }
+                Request::RunAll(jobs) => {
+                    for (id, overrides, generation) in jobs {
+                        if let Some(h) = lib.hunts.iter().find(|h| h.id == id) {
+                            run_one(
+                                &case, &catalog, h, &overrides, generation, replies, cancelled,
+                            )?;
+                        }
+                    }
+                }
+                Request::Drill {
+                    hunt,
+                    overrides,
+                    hit,
+                } => {
+                    let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) else {
+                        continue;
+                    };
+                    match drill_page(&case, &catalog, h, &overrides, &hit) {
+                        Ok(reply) => replies.send(reply)?,
+                        Err(e) => replies.send(Reply::Failed(e))?,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the last `Run` of each hunt from a batch of requests (earlier ones are stale).
+fn latest_only(batch: Vec<Request>) -> Vec<Request> {
+    let mut out: Vec<Request> = Vec::new();
+    for req in batch {
+        if let Request::Run { hunt, .. } = &req {
+            out.retain(|o| !matches!(o, Request::Run { hunt: h, .. } if h == hunt));
+        }
+        out.push(req);
+    }
+    out
+}
+
+fn row(h: &Hunt, previous: Option<&Vec<i64>>) -> HuntRow {
+    HuntRow {
+        id: h.id.clone(),
+        name: h.name.clone(),
+        tactics: h.tactics.join(", "),
+        previous_hits: previous.and_then(|v| v.first().copied()),
+    }
+}
+
+fn params(h: &Hunt, catalog: &crate::kql::Catalog) -> Vec<ParamRow> {
+    crate::kql::compile(&h.query, catalog)
+        .map(|c| {
+            c.params
+                .into_iter()
+                .map(|p| ParamRow {
+                    description: h
+                        .params
+                        .get(&p.name)
+                        .map(|m| m.description.clone())
+                        .unwrap_or_default(),
+                    name: p.name,
+                    ty: p.ty,
+                    default: p.value,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn run_one(
+    case: &Case,
+    catalog: &crate::kql::Catalog,
+    hunt: &Hunt,
+    overrides: &[(String, String)],
+    generation: u64,
+    replies: &Sender<Reply>,
+    cancelled: &AtomicBool,
+) -> anyhow::Result<()> {
+    cancelled.store(false, Ordering::SeqCst);
+    replies.send(Reply::Started {
+        hunt: hunt.id.clone(),
+        generation,
+    })?;
+    let result = run_hunt(case.conn(), catalog, hunt, overrides);
+    let was_cancelled = result.error.is_some() && cancelled.swap(false, Ordering::SeqCst);
+    if !was_cancelled {
+        let _ = record(case.conn(), &result);
+    }
+    replies.send(Reply::Finished {
+        result: Box::new(result),
+        generation,
+        cancelled: was_cancelled,
+    })?;
+    Ok(())
+}
+
+fn drill_page(
+    case: &Case,
+    catalog: &crate::kql::Catalog,
+    hunt: &Hunt,
+    overrides: &[(String, String)],
+    hit: &serde_json::Value,
+) -> Result<Reply, String> {
+    let d = crate::hunts::drill::drill(hunt, catalog, overrides, hit)?;
+    let sql = format!("SELECT * FROM ({}) LIMIT {}", d.sql, DRILL_PAGE + 1);
+    let mut stmt = case.conn().prepare(&sql).map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let n = d.columns.len();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+        let cells = (0..n)
+            .map(|i| {
+                r.get::<_, duckdb::types::Value>(i)
+                    .map(|v| for_terminal(&crate::engine::value::to_text(&v)).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        out.push(cells);
+    }
+    let more = out.len() > DRILL_PAGE;
+    out.truncate(DRILL_PAGE);
+    Ok(Reply::Drilled {
+        hunt: hunt.id.clone(),
+        predicate: d.predicate,
+        columns: d.columns.iter().map(|c| c.name.clone()).collect(),
+        rows: out,
+        more,
+    })
+}
