@@ -62,17 +62,20 @@ pub fn check(
             ));
         };
         let value = normalise(value);
-        let got = literal_type(&value).map_err(|m| format!("parameter `{name}` = {value}: {m}"))?;
+        let wrong = || {
+            format!(
+                "parameter `{name}` takes a {} (like {}), not `{value}`",
+                type_name(p.ty),
+                p.value
+            )
+        };
+        let got = literal_type(&value).map_err(|_| wrong())?;
         let fits = got == p.ty
             || (matches!(p.ty, KqlType::Int | KqlType::Long) && got == KqlType::Long)
             || (matches!(p.ty, KqlType::Real | KqlType::Decimal)
                 && matches!(got, KqlType::Long | KqlType::Real));
         if !fits {
-            return Err(format!(
-                "parameter `{name}` takes a {} (like {}), not `{value}`",
-                type_name(p.ty),
-                p.value
-            ));
+            return Err(wrong());
         }
         out.push((name.clone(), value));
     }

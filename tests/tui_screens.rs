@@ -1,0 +1,257 @@
+//! The workbench without a terminal or a database: the state machine driven by key events
+//! and worker replies, and insta snapshots of every screen drawn on ratatui's TestBackend.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use quarry::hunts::run::{RunResult, Status};
+use quarry::kql::{ColumnDef, KqlType};
+use quarry::tui::app::{App, Effect, Focus, DEBOUNCE};
+use quarry::tui::protocol::{HuntRow, ParamRow, Reply, Request};
+use quarry::tui::theme::Theme;
+use quarry::tui::view::draw;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use serde_json::json;
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn ready() -> Reply {
+    let hunt = |id: &str, name: &str, tactics: &str| HuntRow {
+        id: id.into(),
+        name: name.into(),
+        tactics: tactics.into(),
+        previous_hits: None,
+    };
+    Reply::Ready {
+        case: "/cases/demo.duckdb".into(),
+        clock: "2025-11-20 12:00:00Z".into(),
+        hunts: vec![
+            (
+                hunt("probe", "Blocked probing of uncommon ports", "Discovery"),
+                vec![ParamRow {
+                    name: "threshold".into(),
+                    ty: KqlType::Long,
+                    default: "5".into(),
+                    description: "distinct refused ports".into(),
+                }],
+            ),
+            (
+                hunt("quiet", "A hunt with nothing to say", "Exfiltration"),
+                Vec::new(),
+            ),
+        ],
+        notice: Some("The case was empty, so quarry loaded the bundled sample logs.".into()),
+        broken: Vec::new(),
+    }
+}
+
+fn result(id: &str, hits: usize) -> Box<RunResult> {
+    Box::new(RunResult {
+        id: id.into(),
+        name: id.into(),
+        status: if hits > 0 { Status::Hits } else { Status::NoHits },
+        hit_count: hits,
+        elapsed_ms: 12,
+        params: Vec::new(),
+        columns: vec![
+            ColumnDef { name: "SrcIpAddr".into(), ty: KqlType::String },
+            ColumnDef { name: "PortCount".into(), ty: KqlType::Long },
+            ColumnDef { name: "Note".into(), ty: KqlType::String },
+        ],
+        hits: (0..hits)
+            .map(|i| json!({"SrcIpAddr": format!("10.0.0.{i}"), "PortCount": 12 - i, "Note": "evil\u{1b}[31m red \u{7}"}))
+            .collect(),
+        error: None,
+        notes: Vec::new(),
+    })
+}
+
+/// An app with both hunts finished.
+fn app() -> (App, Instant) {
+    let now = Instant::now();
+    let mut app = App::default();
+    let effects = app.on_reply(ready(), now);
+    assert!(matches!(&effects[..], [Effect::Send(Request::RunAll(jobs))] if jobs.len() == 2));
+    app.on_reply(
+        Reply::Finished {
+            result: result("probe", 3),
+            generation: 1,
+            cancelled: false,
+        },
+        now,
+    );
+    app.on_reply(
+        Reply::Finished {
+            result: result("quiet", 0),
+            generation: 1,
+            cancelled: false,
+        },
+        now,
+    );
+    (app, now)
+}
+
+fn screen(app: &App, now: Instant, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(f, app, &Theme::plain(), now)).unwrap();
+    format!("{}", t.backend())
+}
+
+#[test]
+fn main_screen_shows_hunts_hits_and_parameters() {
+    let (app, now) = app();
+    let s = screen(&app, now, 100, 24);
+    assert!(
+        !s.contains('\u{1b}'),
+        "escape sequences must not reach the screen"
+    );
+    insta::assert_snapshot!("main", s);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('?')), now);
+    assert!(app.help);
+    insta::assert_snapshot!("help", screen(&app, now, 100, 40));
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(!app.help);
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_notice_not_a_panic() {
+    let (app, now) = app();
+    for (w, h) in [(20, 5), (39, 9), (1, 1)] {
+        let s = screen(&app, now, w, h);
+        assert!(s.contains("too") || w < 10, "{s}");
+    }
+    insta::assert_snapshot!("too_small", screen(&app, now, 30, 6));
+}
+
+#[test]
+fn focus_navigation_and_drill_down() {
+    let (mut app, now) = app();
+    assert_eq!(app.focus(), Focus::Hunts);
+    app.on_key(key(KeyCode::Tab), now);
+    assert_eq!(app.focus(), Focus::Hits);
+    app.on_key(key(KeyCode::Char('j')), now);
+    app.on_key(key(KeyCode::Char('G')), now);
+    assert_eq!(app.current().unwrap().hit, 2);
+    app.on_key(key(KeyCode::Char('g')), now);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::Drill { hunt, hit, .. })] => {
+            assert_eq!(hunt, "probe");
+            assert_eq!(hit["SrcIpAddr"], "10.0.0.0");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.drill.as_ref().unwrap().loading);
+    app.on_reply(
+        Reply::Drilled {
+            hunt: "probe".into(),
+            predicate: "SrcIpAddr == \"10.0.0.0\"".into(),
+            columns: vec![
+                "TimeGenerated".into(),
+                "DstPortNumber".into(),
+                "Empty".into(),
+            ],
+            rows: vec![
+                vec!["2025-11-20T09:14:05Z".into(), "21".into(), String::new()],
+                vec!["2025-11-20T09:14:12Z".into(), "22".into(), String::new()],
+            ],
+            more: false,
+        },
+        now,
+    );
+    insta::assert_snapshot!("drill", screen(&app, now, 100, 16));
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Enter), now);
+    assert_eq!(app.drill.as_ref().unwrap().detail, Some(1));
+    insta::assert_snapshot!("event_detail", screen(&app, now, 100, 12));
+    app.on_key(key(KeyCode::Esc), now);
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.drill.is_none());
+    app.on_key(key(KeyCode::Esc), now);
+    assert_eq!(app.focus(), Focus::Hunts);
+}
+
+#[test]
+fn editing_a_threshold_validates_then_reruns_after_the_debounce() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::BackTab), now);
+    assert_eq!(app.focus(), Focus::Params);
+    app.on_key(key(KeyCode::Enter), now);
+    app.on_key(key(KeyCode::Backspace), now);
+    for c in "lots".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(key(KeyCode::Enter), now);
+    let err = app.editing.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("takes a long"), "{err}");
+    insta::assert_snapshot!("param_error", screen(&app, now, 100, 24));
+    for _ in 0..4 {
+        app.on_key(key(KeyCode::Backspace), now);
+    }
+    app.on_key(key(KeyCode::Char('9')), now);
+    app.on_key(key(KeyCode::Enter), now);
+    assert!(app.editing.is_none());
+    // Nothing runs before the debounce; exactly one run after it.
+    assert!(app.tick(now + DEBOUNCE / 2).is_empty());
+    let effects = app.tick(now + DEBOUNCE + Duration::from_millis(1));
+    match &effects[..] {
+        [Effect::Send(Request::Run {
+            hunt,
+            overrides,
+            generation,
+        })] => {
+            assert_eq!(hunt, "probe");
+            assert_eq!(overrides, &vec![("threshold".to_string(), "9".to_string())]);
+            assert_eq!(*generation, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.tick(now + DEBOUNCE * 3).is_empty());
+}
+
+#[test]
+fn a_newer_run_cancels_the_running_one_and_stale_results_are_dropped() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('r')), now);
+    app.on_reply(
+        Reply::Started {
+            hunt: "probe".into(),
+            generation: 2,
+        },
+        now,
+    );
+    let effects = app.on_key(key(KeyCode::Char('r')), now);
+    assert!(
+        matches!(effects.first(), Some(Effect::Cancel)),
+        "{effects:?}"
+    );
+    // The interrupted generation-2 run reports back: ignored.
+    app.on_reply(
+        Reply::Finished {
+            result: result("probe", 7),
+            generation: 2,
+            cancelled: true,
+        },
+        now,
+    );
+    assert_eq!(app.current().unwrap().result.as_ref().unwrap().hit_count, 3);
+    app.on_reply(
+        Reply::Finished {
+            result: result("probe", 1),
+            generation: 3,
+            cancelled: false,
+        },
+        now,
+    );
+    let h = app.current().unwrap();
+    assert_eq!(h.result.as_ref().unwrap().hit_count, 1);
+    assert_eq!(quarry::tui::app::hit_label(h, now), "1 hits (-2)");
+}
