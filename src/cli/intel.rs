@@ -39,6 +39,29 @@ pub enum WatchlistAction {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Add a row: `quarry watchlist add NAME Host=scan02 Process=nmap Reason=...`
+    /// (creates the watchlist, keyed on the first column, if it does not exist).
+    Add {
+        /// The watchlist's name.
+        name: String,
+        /// The row as column=value pairs.
+        #[arg(value_name = "COLUMN=VALUE", value_parser = super::watchlist_edit::parse_pair, required = true)]
+        values: Vec<(String, String)>,
+    },
+    /// Remove the rows whose SearchKey is KEY.
+    Remove {
+        /// The watchlist's name.
+        name: String,
+        /// The SearchKey value.
+        key: String,
+    },
+    /// Write the watchlist to a CSV file.
+    Export {
+        /// The watchlist's name.
+        name: String,
+        /// The CSV file to write.
+        file: PathBuf,
+    },
 }
 
 /// Arguments of `quarry ti`.
@@ -94,6 +117,26 @@ pub fn watchlist(case: &CaseArgs, args: &WatchlistArgs) -> anyhow::Result<()> {
             };
             let sql = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
             write_query(case.conn(), &sql, *format, &[], &mut out)?;
+        }
+        WatchlistAction::Add { name, values } => {
+            super::watchlist_edit::add(&case, name, values)?;
+            writeln!(out, "added a row to watchlist {}", for_terminal(name))?;
+        }
+        WatchlistAction::Remove { name, key } => {
+            let n = super::watchlist_edit::remove(&case, name, key)?;
+            writeln!(
+                out,
+                "removed {n} row(s) from watchlist {}",
+                for_terminal(name)
+            )?;
+        }
+        WatchlistAction::Export { name, file } => {
+            let n = super::watchlist_edit::export(&case, name, file)?;
+            writeln!(
+                out,
+                "wrote {n} row(s) to {}",
+                for_terminal(&file.display().to_string())
+            )?;
         }
     }
     out.flush()?;

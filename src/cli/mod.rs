@@ -9,6 +9,7 @@ mod load;
 mod query;
 mod sample;
 mod tables;
+mod watchlist_edit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,7 +43,7 @@ pub enum Command {
     Clock(clock::ClockArgs),
     /// Write a query result to a CSV, JSON or Parquet file.
     Export(query::ExportArgs),
-    /// Import, list and show watchlists (read by `_GetWatchlist('name')`).
+    /// Import, list, show, edit and export watchlists (read by `_GetWatchlist('name')`).
     Watchlist(intel::WatchlistArgs),
     /// Import threat-intelligence indicators (CSV or STIX 2.1).
     Ti(intel::TiArgs),
