@@ -176,5 +176,7 @@ fn list_run_and_drill_with_a_user_hunt_folder() {
         .assert()
         .success()
         .stdout(contains("threshold = 5"))
+        .stdout(contains("exclusions (what it leaves out)"))
+        .stdout(contains("DstPortNumber !in commonPorts"))
         .stdout(contains("drill-down"));
 }

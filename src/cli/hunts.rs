@@ -309,12 +309,11 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
             let compiled =
                 crate::kql::compile(&hunt.query, &catalog).map_err(|d| anyhow::anyhow!("{d}"))?;
             let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{}\n{}\n",
-                for_terminal(&hunt.name),
-                for_terminal(&hunt.description)
-            )?;
+            writeln!(out, "{}", for_terminal(&hunt.name))?;
+            for line in hunt.description.lines() {
+                writeln!(out, "{}", for_terminal(line))?;
+            }
+            writeln!(out)?;
             writeln!(
                 out,
                 "tactics: {}   techniques: {}",
@@ -341,6 +340,22 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
                     params::type_name(p.ty),
                     for_terminal(desc)
                 )?;
+            }
+            let filters = crate::hunts::explain::filters(&hunt.query);
+            for (title, list) in [
+                ("indicators (what it looks for)", &filters.indicators),
+                ("exclusions (what it leaves out)", &filters.exclusions),
+            ] {
+                writeln!(out, "\n{title}:")?;
+                for p in list {
+                    writeln!(
+                        out,
+                        "  {} {} {}",
+                        for_terminal(&p.field),
+                        for_terminal(&p.operator),
+                        for_terminal(&p.values)
+                    )?;
+                }
             }
             writeln!(out, "\nstages of the main pipeline:")?;
             for s in &compiled.stages {

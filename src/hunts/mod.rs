@@ -2,6 +2,7 @@
 //! library (built in, user folder, `--hunts DIR`), parameters, runs and drill-down.
 
 pub mod drill;
+pub mod explain;
 pub mod file;
 pub mod library;
 pub mod params;
