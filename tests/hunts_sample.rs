@@ -150,4 +150,22 @@ fn drill_down_returns_exactly_the_events_behind_each_planted_hit() {
         }
     }
     assert!(drilled >= 10, "{drilled}");
+    // The new-address hunt: every hit drills to exactly its ConnectionCount events.
+    let first_contact = hunts.iter().find(|h| h.origin.contains("/07-")).unwrap();
+    let r = run(&case, first_contact, &[]);
+    for hit in &r.hits {
+        let d = drill(first_contact, &catalog, &[], hit).unwrap();
+        let n: i64 = case
+            .conn()
+            .query_row(&format!("SELECT count(*) FROM ({})", d.sql), [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            n,
+            hit["ConnectionCount"].as_i64().unwrap(),
+            "{}",
+            d.predicate
+        );
+    }
 }
