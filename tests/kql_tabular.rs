@@ -330,3 +330,35 @@ fn null_keys_join_and_integer_arithmetic_follow_kusto() {
     let q = "print a = -7 % 3, b = 7 / 2, c = -7 / 2, d = 1 / 0";
     assert_eq!(rows(&c, q), [["2", "3", "-3", "null"]]);
 }
+
+#[test]
+fn make_series_fills_empty_bins_with_the_default() {
+    let c = case();
+    let q = "L | make-series n = count() default = 0 on TimeGenerated from datetime(2025-01-01 10:00:00) to datetime(2025-01-01 10:04:00) step 1m by K \
+             | where K == 'a' | project K, n, TimeGenerated";
+    assert_eq!(
+        rows(&c, q),
+        [[
+            "a",
+            "[1,1,0,0]",
+            "[\"2025-01-01T10:00:00Z\",\"2025-01-01T10:01:00Z\",\"2025-01-01T10:02:00Z\",\"2025-01-01T10:03:00Z\"]"
+        ]]
+    );
+    let q = "L | make-series total = sum(V) on TimeGenerated in range(datetime(2025-01-01 10:00:00), datetime(2025-01-01 10:04:00), 2m) \
+             | extend s = series_stats_dynamic(total) | project total, max = toint(s.max), sum = array_sum(total)";
+    assert_eq!(rows(&c, q), [["[3,7]", "7", "10.0"]]);
+}
+
+#[test]
+fn mv_apply_runs_the_subquery_per_row() {
+    let c = case();
+    let q = "datatable(host:string, ports:dynamic)['a', dynamic([22, 80, 443]), 'b', dynamic([8080, 21])] \
+             | mv-apply p = ports to typeof(long) on (top 2 by p desc | summarize Top = make_list(p)) \
+             | project host, Top";
+    assert_eq!(flat(rows(&c, q)), ["a|[443,80]", "b|[8080,21]"]);
+    let q = "datatable(host:string, ports:dynamic)['a', dynamic([22, 80, 443])] \
+             | mv-apply p = ports to typeof(long) on (where p > 50 | extend q = p * 2) | project host, p, q";
+    assert_eq!(flat(rows(&c, q)), ["a|443|886", "a|80|160"]);
+    let e = compile("L | mv-apply x = V on (join R on K)", &c.catalog().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("inside mv-apply"), "{e}");
+}

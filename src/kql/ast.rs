@@ -209,6 +209,28 @@ pub enum OpKind {
     Evaluate(String, Span, Vec<Expr>),
     /// `invoke f(args)`
     Invoke(String, Span, Vec<Arg>),
+    /// `mv-apply col = expr [to typeof(t)], ... on (subquery)`
+    MvApply {
+        /// The expanded columns: (name, expression, target type name).
+        columns: Vec<(Option<String>, Expr, Option<String>)>,
+        /// The subquery's operators, applied to each input row's expansion.
+        ops: Vec<Op>,
+    },
+    /// `make-series aggs on TimeCol from a to b step s by keys`
+    MakeSeries {
+        /// Aggregations with their `default =` values.
+        aggs: Vec<(Assign, Option<Expr>)>,
+        /// The axis column.
+        on: Expr,
+        /// Start of the axis (inclusive); the data's minimum when absent.
+        from: Option<Expr>,
+        /// End of the axis (exclusive); the data's maximum when absent.
+        to: Option<Expr>,
+        /// Bin size.
+        step: Expr,
+        /// Group keys.
+        by: Vec<Assign>,
+    },
     /// `project-reorder a, b*` (named columns first, in that order)
     ProjectReorder(Vec<(String, Span)>),
     /// `project-keep a, b*`

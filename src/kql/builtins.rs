@@ -364,6 +364,32 @@ pub fn scalar(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                     K::Dynamic,
                 )
             }
+            "series_stats_dynamic" => {
+                arity(name, args, 1, 2)?;
+                let l = format!(
+                    "CAST(json_extract({}, '$[*]') AS DOUBLE[])",
+                    to_dynamic(&args[0]).sql
+                );
+                Typed::new(
+                    format!(
+                        "json_object('min', list_min({l}), 'min_idx', list_position({l}, list_min({l})) - 1, \
+                         'max', list_max({l}), 'max_idx', list_position({l}, list_max({l})) - 1, \
+                         'avg', list_avg({l}), 'stdev', list_aggregate({l}, 'stddev_samp'), \
+                         'variance', list_aggregate({l}, 'var_samp'))"
+                    ),
+                    K::Dynamic,
+                )
+            }
+            "array_sum" => {
+                arity(name, args, 1, 1)?;
+                Typed::new(
+                    format!(
+                        "list_sum(CAST(json_extract({}, '$[*]') AS DOUBLE[]))",
+                        to_dynamic(&args[0]).sql
+                    ),
+                    K::Real,
+                )
+            }
             "bag_keys" => {
                 arity(name, args, 1, 1)?;
                 Typed::new(

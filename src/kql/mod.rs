@@ -9,6 +9,7 @@ pub mod functions;
 pub mod lexer;
 pub mod parser;
 mod reshape;
+mod series;
 mod sources;
 pub mod sqlgen;
 

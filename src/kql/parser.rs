@@ -8,10 +8,8 @@ use super::lexer::{lex, Span, Tok, Token};
 
 /// Tabular operators and sources that quarry recognises but does not compile yet.
 const UNSUPPORTED_OPS: &[&str] = &[
-    "mv-apply",
     "parse-where",
     "parse-kv",
-    "make-series",
     "search",
     "top-nested",
     "top-hitters",
@@ -739,6 +737,94 @@ impl Parser {
                 self.expect_punct(")")?;
                 OpKind::Evaluate(name, nspan, args)
             }
+            "mv-apply" => {
+                if self.is_word("with_itemindex") || self.is_word("kind") {
+                    return Err(Diagnostic::new(
+                        self.span(),
+                        "mv-apply options are not supported yet",
+                    ));
+                }
+                let mut columns = Vec::new();
+                loop {
+                    let a = self.assign()?;
+                    let ty = if self.eat_word("to") {
+                        self.expect_word("typeof")?;
+                        self.expect_punct("(")?;
+                        let (t, _) = self.ident("a type name")?;
+                        self.expect_punct(")")?;
+                        Some(t)
+                    } else {
+                        None
+                    };
+                    columns.push((a.name.map(|(n, _)| n), a.expr, ty));
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_word("on")?;
+                self.expect_punct("(")?;
+                let mut ops = vec![self.op()?];
+                while self.eat_punct("|") {
+                    ops.push(self.op()?);
+                }
+                self.expect_punct(")")?;
+                OpKind::MvApply { columns, ops }
+            }
+            "make-series" => {
+                let mut aggs = Vec::new();
+                loop {
+                    let a = self.assign()?;
+                    let default = if self.eat_word("default") {
+                        self.expect_punct("=")?;
+                        Some(self.expr()?)
+                    } else {
+                        None
+                    };
+                    aggs.push((a, default));
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_word("on")?;
+                // Above comparison precedence, so `in range(...)` is not read as `in (...)`.
+                let on = self.binary(4)?;
+                let (mut from, mut to, step);
+                if self.eat_word("in") {
+                    // `in range(from, to, step)`
+                    self.expect_word("range")?;
+                    self.expect_punct("(")?;
+                    from = Some(self.expr()?);
+                    self.expect_punct(",")?;
+                    to = Some(self.expr()?);
+                    self.expect_punct(",")?;
+                    step = self.expr()?;
+                    self.expect_punct(")")?;
+                } else {
+                    from = None;
+                    to = None;
+                    if self.eat_word("from") {
+                        from = Some(self.expr()?);
+                    }
+                    if self.eat_word("to") {
+                        to = Some(self.expr()?);
+                    }
+                    self.expect_word("step")?;
+                    step = self.expr()?;
+                }
+                let by = if self.eat_word("by") {
+                    self.assigns()?
+                } else {
+                    Vec::new()
+                };
+                OpKind::MakeSeries {
+                    aggs,
+                    on,
+                    from,
+                    to,
+                    step,
+                    by,
+                }
+            }
             "project-reorder" => OpKind::ProjectReorder(self.patterns()?),
             "project-keep" => OpKind::ProjectKeep(self.patterns()?),
             "render" | "serialize" | "as" => {
@@ -1331,9 +1417,9 @@ mod tests {
 
     #[test]
     fn names_unsupported_operators_at_their_position() {
-        let e = parse("T\n| mv-apply x on (take 1)").unwrap_err();
-        assert_eq!(e.message, "mv-apply is not supported yet");
-        assert_eq!(e.span, 4..12);
+        let e = parse("T\n| top-nested 3 of x by count()").unwrap_err();
+        assert_eq!(e.message, "top-nested is not supported yet");
+        assert_eq!(e.span, 4..14);
         let e = parse_expr("a like 'x'").unwrap_err();
         assert_eq!(e.message, "like is not supported yet");
     }

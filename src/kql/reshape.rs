@@ -296,6 +296,117 @@ impl Gen<'_> {
         })
     }
 
+    /// `mv-apply`: each input row's expansion goes through the subquery on its own (its
+    /// rows are numbered and every grouping step is partitioned by that number), then the
+    /// results are joined back to the row's other columns.
+    pub(super) fn mv_apply(
+        &mut self,
+        op: &Op,
+        columns: &[(Option<String>, Expr, Option<String>)],
+        ops: &[Op],
+        rel: Rel,
+    ) -> R<Rel> {
+        const RID: &str = "$rid";
+        let rid = self.id(RID);
+        let numbered = self.push_cte(format!(
+            "SELECT {}, row_number() OVER () AS {rid} FROM {}",
+            self.col_list(&rel.cols, false),
+            rel.from
+        ));
+        let mut cols = rel.cols.clone();
+        cols.push(ColumnDef {
+            name: RID.into(),
+            ty: KqlType::Long,
+        });
+        let input = Rel {
+            from: numbered.clone(),
+            cols,
+            ordered: false,
+        };
+        let mut cur = self.mv_expand(op, false, columns, None, input.clone())?;
+        let rid_expr = Expr {
+            kind: ExprKind::Name(RID.into()),
+            span: op.span.clone(),
+        };
+        for sub in ops {
+            cur = match &sub.kind {
+                OpKind::Where(_) | OpKind::Extend(_) | OpKind::Sort(_) => self.op(sub, cur)?.1,
+                OpKind::Project(items) => {
+                    let mut items = items.clone();
+                    items.push(Assign { name: None, expr: rid_expr.clone() });
+                    let with_rid = Op { kind: OpKind::Project(items), span: sub.span.clone() };
+                    self.op(&with_rid, cur)?.1
+                }
+                OpKind::Summarize { aggs, by } => {
+                    let mut by = by.clone();
+                    by.insert(0, Assign { name: None, expr: rid_expr.clone() });
+                    let grouped = Op {
+                        kind: OpKind::Summarize { aggs: aggs.clone(), by },
+                        span: sub.span.clone(),
+                    };
+                    self.op(&grouped, cur)?.1
+                }
+                OpKind::Take(n) | OpKind::Top(n, _) => {
+                    let n = match self.expr(n, &cur.cols)?.lit {
+                        Some(Lit::Long(v)) if v >= 0 => v,
+                        _ => return err(&n.span, "expected a non-negative integer constant"),
+                    };
+                    let order = match &sub.kind {
+                        OpKind::Top(_, key) => {
+                            let e = self.expr(&key.expr, &cur.cols)?;
+                            format!(" ORDER BY {} {}", e.sql, if key.asc { "ASC NULLS FIRST" } else { "DESC NULLS LAST" })
+                        }
+                        _ => String::new(),
+                    };
+                    let sql = format!(
+                        "SELECT {} FROM {} QUALIFY row_number() OVER (PARTITION BY {rid}{order}) <= {n}",
+                        self.col_list(&cur.cols, false),
+                        cur.from
+                    );
+                    let from = self.push_cte(sql);
+                    Rel { from, ordered: false, ..cur }
+                }
+                _ => return err(&sub.span, "only where, extend, project, summarize, sort, take and top work inside mv-apply yet"),
+            };
+        }
+        let expanded: Vec<String> = columns
+            .iter()
+            .filter_map(|(n, e, _)| match (n, &e.kind) {
+                (Some(n), _) => Some(n.clone()),
+                (None, ExprKind::Name(n)) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        let sub_cols: Vec<ColumnDef> = cur.cols.iter().filter(|c| !is_hidden(c)).cloned().collect();
+        let left: Vec<ColumnDef> = rel
+            .cols
+            .iter()
+            .filter(|c| {
+                !is_hidden(c)
+                    && !expanded.contains(&c.name)
+                    && !sub_cols.iter().any(|s| s.name == c.name)
+            })
+            .cloned()
+            .collect();
+        let mut sel: Vec<String> = left
+            .iter()
+            .map(|c| format!("l.{}", self.id(&c.name)))
+            .collect();
+        sel.extend(sub_cols.iter().map(|c| format!("r.{}", self.id(&c.name))));
+        let mut out = left;
+        out.extend(sub_cols);
+        let from = self.push_cte(format!(
+            "SELECT {} FROM {numbered} AS l JOIN {} AS r ON l.{rid} = r.{rid}",
+            sel.join(", "),
+            cur.from
+        ));
+        Ok(Rel {
+            from,
+            cols: out,
+            ordered: false,
+        })
+    }
+
     /// `parse expr with * "text" Col:type ...`: a regular expression built from the pattern.
     pub(super) fn parse_op(
         &mut self,

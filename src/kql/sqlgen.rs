@@ -320,7 +320,7 @@ impl<'a> Gen<'a> {
         sql
     }
 
-    fn op(&mut self, op: &Op, rel: Rel) -> R<(&'static str, Rel)> {
+    pub(super) fn op(&mut self, op: &Op, rel: Rel) -> R<(&'static str, Rel)> {
         let from = rel.from.clone();
         Ok(match &op.kind {
             OpKind::Where(pred) => {
@@ -509,6 +509,25 @@ impl<'a> Gen<'a> {
                 ("evaluate", self.evaluate(name, span, args, rel)?)
             }
             OpKind::Invoke(name, span, args) => ("invoke", self.invoke(name, span, args, rel)?),
+            OpKind::MvApply { columns, ops } => ("mv-apply", self.mv_apply(op, columns, ops, rel)?),
+            OpKind::MakeSeries {
+                aggs,
+                on,
+                from,
+                to,
+                step,
+                by,
+            } => {
+                let spec = super::series::SeriesSpec {
+                    aggs,
+                    on,
+                    from: from.as_ref(),
+                    to: to.as_ref(),
+                    step,
+                    by,
+                };
+                ("make-series", self.make_series(op, &spec, rel)?)
+            }
             OpKind::Lookup { kind, right, on } => {
                 ("lookup", self.lookup(op, kind, right, on, rel)?)
             }
