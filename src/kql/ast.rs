@@ -126,6 +126,9 @@ pub enum Source {
     },
 }
 
+/// One expanded column of `mv-expand` / `mv-apply`: (name, expression, target type name).
+pub type ExpandColumn = (Option<String>, Expr, Option<String>);
+
 /// How `join` matches rows.
 #[derive(Debug, Clone)]
 pub enum JoinOn {
@@ -191,8 +194,8 @@ pub enum OpKind {
     MvExpand {
         /// Expand property bags into `[key, value]` arrays rather than `{key: value}` bags.
         bag_as_array: bool,
-        /// The expanded columns: (name, expression, target type name).
-        columns: Vec<(Option<String>, Expr, Option<String>)>,
+        /// The expanded columns.
+        columns: Vec<ExpandColumn>,
         /// Row limit per input row.
         limit: Option<i64>,
     },
@@ -211,8 +214,8 @@ pub enum OpKind {
     Invoke(String, Span, Vec<Arg>),
     /// `mv-apply col = expr [to typeof(t)], ... on (subquery)`
     MvApply {
-        /// The expanded columns: (name, expression, target type name).
-        columns: Vec<(Option<String>, Expr, Option<String>)>,
+        /// The expanded columns.
+        columns: Vec<ExpandColumn>,
         /// The subquery's operators, applied to each input row's expansion.
         ops: Vec<Op>,
     },

@@ -646,23 +646,7 @@ impl Parser {
                         "mv-expand with_itemindex is not supported yet",
                     ));
                 }
-                let mut columns = Vec::new();
-                loop {
-                    let a = self.assign()?;
-                    let ty = if self.eat_word("to") {
-                        self.expect_word("typeof")?;
-                        self.expect_punct("(")?;
-                        let (t, _) = self.ident("a type name")?;
-                        self.expect_punct(")")?;
-                        Some(t)
-                    } else {
-                        None
-                    };
-                    columns.push((a.name.map(|(n, _)| n), a.expr, ty));
-                    if !self.eat_punct(",") {
-                        break;
-                    }
-                }
+                let columns = self.expand_columns()?;
                 let limit = if self.eat_word("limit") {
                     match self.bump().tok {
                         Tok::Long(n) => Some(n),
@@ -744,23 +728,7 @@ impl Parser {
                         "mv-apply options are not supported yet",
                     ));
                 }
-                let mut columns = Vec::new();
-                loop {
-                    let a = self.assign()?;
-                    let ty = if self.eat_word("to") {
-                        self.expect_word("typeof")?;
-                        self.expect_punct("(")?;
-                        let (t, _) = self.ident("a type name")?;
-                        self.expect_punct(")")?;
-                        Some(t)
-                    } else {
-                        None
-                    };
-                    columns.push((a.name.map(|(n, _)| n), a.expr, ty));
-                    if !self.eat_punct(",") {
-                        break;
-                    }
-                }
+                let columns = self.expand_columns()?;
                 self.expect_word("on")?;
                 self.expect_punct("(")?;
                 let mut ops = vec![self.op()?];
@@ -900,6 +868,27 @@ impl Parser {
             }
         };
         Ok(Op { kind, span })
+    }
+
+    /// The columns of `mv-expand` / `mv-apply`: `[name =] expr [to typeof(type)], ...`.
+    fn expand_columns(&mut self) -> Result<Vec<ExpandColumn>, Diagnostic> {
+        let mut columns = Vec::new();
+        loop {
+            let a = self.assign()?;
+            let ty = if self.eat_word("to") {
+                self.expect_word("typeof")?;
+                self.expect_punct("(")?;
+                let (t, _) = self.ident("a type name")?;
+                self.expect_punct(")")?;
+                Some(t)
+            } else {
+                None
+            };
+            columns.push((a.name.map(|(n, _)| n), a.expr, ty));
+            if !self.eat_punct(",") {
+                return Ok(columns);
+            }
+        }
     }
 
     /// `on` keys: `a`, `$left.a == $right.b` (either order), separated by commas.
