@@ -362,3 +362,34 @@ fn mv_apply_runs_the_subquery_per_row() {
     let e = compile("L | mv-apply x = V on (join R on K)", &c.catalog().unwrap()).unwrap_err();
     assert!(e.to_string().contains("inside mv-apply"), "{e}");
 }
+
+#[test]
+fn search_finds_terms_in_any_string_column() {
+    let c = case();
+    assert_eq!(flat(rows(&c, "L | search \"b\" | project V")), ["3"]);
+    assert_eq!(
+        flat(rows(&c, "R | search W:\"y\" or \"c\" | project W")),
+        ["y", "z"]
+    );
+    let r = flat(rows(&c, "search in (L, R) \"a\" | project K, T = $table"));
+    assert_eq!(r, ["a|L", "a|L", "a|R", "a|R"]);
+    let r = flat(rows(&c, "search \"10.0.0.2\" | project SourceIp"));
+    assert_eq!(r, ["10.0.0.2"]);
+}
+
+#[test]
+fn top_nested_keeps_the_top_values_per_parent() {
+    let c = case();
+    c.conn()
+        .execute_batch(
+            "CREATE TABLE F (Src VARCHAR, Port INTEGER);
+             INSERT INTO F VALUES ('a', 22), ('a', 22), ('a', 80), ('a', 443), ('a', 443), ('a', 443),
+               ('b', 53), ('b', 53), ('c', 1);",
+        )
+        .unwrap();
+    let q = "F | top-nested 2 of Src by count(), top-nested 1 of Port by Hits = count()";
+    let r = compiled(&c, q);
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Src", "aggregated_Src", "Port", "Hits"]);
+    assert_eq!(flat(rows(&c, q)), ["a|6|443|3", "b|2|53|2"]);
+}

@@ -108,6 +108,8 @@ pub enum Source {
     },
     /// `print [name =] expr, ...`
     Print(Vec<Assign>),
+    /// Every table of the case (for `search` without `in`).
+    AllTables,
     /// `datatable(col:type, ...) [values]`
     Datatable {
         /// Column names and type names.
@@ -128,6 +130,19 @@ pub enum Source {
 
 /// One expanded column of `mv-expand` / `mv-apply`: (name, expression, target type name).
 pub type ExpandColumn = (Option<String>, Expr, Option<String>);
+
+/// One clause of `top-nested`.
+#[derive(Debug, Clone)]
+pub struct TopLevel {
+    /// How many values to keep per parent.
+    pub n: Expr,
+    /// The grouped column (or expression, with an optional name).
+    pub of: Assign,
+    /// The aggregation that ranks them (with an optional name).
+    pub by: Assign,
+    /// Ascending rather than descending.
+    pub asc: bool,
+}
 
 /// How `join` matches rows.
 #[derive(Debug, Clone)]
@@ -247,6 +262,11 @@ pub enum OpKind {
         /// The key pairs.
         on: Vec<(String, String, Span)>,
     },
+    /// `top-nested N of Col by agg [asc|desc], ...`: one level per clause.
+    TopNested(Vec<TopLevel>),
+    /// `search "term"`, `search Col:"term"`, joined by and/or: rows where a string column
+    /// (or the named one) has the term.
+    Search(Expr),
     /// An operator that does not change rows here (`render`, `serialize`, `as`).
     Passthrough(String),
     /// `summarize aggs by keys`
@@ -330,6 +350,8 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `toscalar(pipeline)`
     ToScalar(Box<Pipeline>),
+    /// A bare `search` term: any string column has it.
+    AnyColumnHas(String),
     /// `x matches regex "re"`
     Matches(Box<Expr>, Box<Expr>),
     /// `x between (lo .. hi)` (inclusive).

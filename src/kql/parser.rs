@@ -10,8 +10,6 @@ use super::lexer::{lex, Span, Tok, Token};
 const UNSUPPORTED_OPS: &[&str] = &[
     "parse-where",
     "parse-kv",
-    "search",
-    "top-nested",
     "top-hitters",
     "sample",
     "sample-distinct",
@@ -27,10 +25,11 @@ const UNSUPPORTED_OPS: &[&str] = &[
 ];
 
 /// Names that start a tabular expression quarry does not compile yet.
-const UNSUPPORTED_SOURCES: &[&str] = &["view", "range", "search", "find", "cluster", "database"];
+const UNSUPPORTED_SOURCES: &[&str] = &["view", "range", "find", "cluster", "database"];
 
 /// Words that start a tabular expression.
 const TABULAR_STARTS: &[&str] = &[
+    "search",
     "union",
     "print",
     "datatable",
@@ -473,6 +472,44 @@ impl Parser {
                     legs,
                 }
             }
+            "search" => {
+                let mut legs = Vec::new();
+                if self.eat_word("in") {
+                    self.expect_punct("(")?;
+                    loop {
+                        let (name, span) = self.ident("a table name")?;
+                        legs.push(Pipeline {
+                            source: Source::Name(name),
+                            source_span: span,
+                            ops: Vec::new(),
+                        });
+                        if !self.eat_punct(",") {
+                            break;
+                        }
+                    }
+                    self.expect_punct(")")?;
+                }
+                let pred = self.search_predicate()?;
+                let span = start.start..self.prev_end();
+                let op = Op {
+                    kind: OpKind::Search(pred),
+                    span: span.clone(),
+                };
+                let source = if legs.is_empty() {
+                    Source::AllTables
+                } else {
+                    Source::Union {
+                        fuzzy: true,
+                        with_source: None,
+                        legs,
+                    }
+                };
+                Source::Paren(Box::new(Pipeline {
+                    source,
+                    source_span: span,
+                    ops: vec![op],
+                }))
+            }
             "print" => Source::Print(self.assigns()?),
             "datatable" => {
                 let columns = self.column_decls()?;
@@ -793,6 +830,36 @@ impl Parser {
                     by,
                 }
             }
+            "search" => OpKind::Search(self.search_predicate()?),
+            "top-nested" => {
+                let mut levels = Vec::new();
+                loop {
+                    let n = self.binary(4)?;
+                    self.expect_word("of")?;
+                    let of = self.assign()?;
+                    if self.is_word("with") {
+                        return Err(Diagnostic::new(
+                            self.span(),
+                            "top-nested with others is not supported yet",
+                        ));
+                    }
+                    self.expect_word("by")?;
+                    let by = self.assign()?;
+                    let asc = self.eat_word("asc");
+                    if !asc {
+                        self.eat_word("desc");
+                    }
+                    levels.push(TopLevel { n, of, by, asc });
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                    let (w, wspan) = self.dashed_name()?;
+                    if w != "top-nested" {
+                        return Err(Diagnostic::new(wspan, "expected `top-nested` after `,`"));
+                    }
+                }
+                OpKind::TopNested(levels)
+            }
             "project-reorder" => OpKind::ProjectReorder(self.patterns()?),
             "project-keep" => OpKind::ProjectKeep(self.patterns()?),
             "render" | "serialize" | "as" => {
@@ -868,6 +935,60 @@ impl Parser {
             }
         };
         Ok(Op { kind, span })
+    }
+
+    /// A `search` predicate: terms (`"x"` or `Col:"x"`) joined by `and` / `or`.
+    fn search_predicate(&mut self) -> Result<Expr, Diagnostic> {
+        let mut lhs = self.search_term()?;
+        loop {
+            let op = if self.eat_word("and") {
+                BinOp::And
+            } else if self.eat_word("or") {
+                BinOp::Or
+            } else {
+                return Ok(lhs);
+            };
+            let rhs = self.search_term()?;
+            let span = lhs.span.start..rhs.span.end;
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+    }
+
+    fn search_term(&mut self) -> Result<Expr, Diagnostic> {
+        let span = self.span();
+        match self.tok().clone() {
+            Tok::Str(t) => {
+                self.bump();
+                Ok(Expr {
+                    kind: ExprKind::AnyColumnHas(t),
+                    span,
+                })
+            }
+            Tok::Ident(c) if matches!(self.tok_at(1), Tok::Punct(":")) => {
+                self.bump();
+                self.bump();
+                let Tok::Str(t) = self.tok().clone() else {
+                    return Err(self.expected("a quoted search term"));
+                };
+                let end = self.bump().span.end;
+                let col = Expr {
+                    kind: ExprKind::Name(c),
+                    span: span.clone(),
+                };
+                Ok(Expr {
+                    kind: ExprKind::Binary(
+                        BinOp::Str(StrOp::Has, false),
+                        Box::new(col),
+                        Box::new(lit(Lit::Str(t), span.end..end)),
+                    ),
+                    span: span.start..end,
+                })
+            }
+            _ => Err(self.expected("a quoted search term")),
+        }
     }
 
     /// The columns of `mv-expand` / `mv-apply`: `[name =] expr [to typeof(type)], ...`.
@@ -1406,9 +1527,9 @@ mod tests {
 
     #[test]
     fn names_unsupported_operators_at_their_position() {
-        let e = parse("T\n| top-nested 3 of x by count()").unwrap_err();
-        assert_eq!(e.message, "top-nested is not supported yet");
-        assert_eq!(e.span, 4..14);
+        let e = parse("T\n| facet by x").unwrap_err();
+        assert_eq!(e.message, "facet is not supported yet");
+        assert_eq!(e.span, 4..9);
         let e = parse_expr("a like 'x'").unwrap_err();
         assert_eq!(e.message, "like is not supported yet");
     }

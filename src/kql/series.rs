@@ -1,5 +1,6 @@
-//! `make-series`: one row per group with each aggregation as an array over a fixed time
-//! axis (empty bins take the `default =` value, 0 unless given).
+//! Aggregations with structure: `make-series` (one row per group with each aggregation as
+//! an array over a fixed time axis; empty bins take the `default =` value, 0 unless given)
+//! and `top-nested` (the top values of one column, then of the next within each of them).
 
 use super::ast::*;
 use super::functions::{self, Typed};
@@ -173,6 +174,107 @@ impl Gen<'_> {
             out_sel.join(", "),
             on_keys.join(" AND ")
         ));
+        Ok(Rel {
+            from,
+            cols,
+            ordered: false,
+        })
+    }
+}
+
+impl Gen<'_> {
+    /// Compiles `top-nested`: level k groups by the first k columns, ranks by its
+    /// aggregation within its parent, and keeps the top N.
+    pub(super) fn top_nested(&mut self, levels: &[TopLevel], rel: Rel) -> R<Rel> {
+        let mut keys: Vec<(String, String, KqlType)> = Vec::new();
+        let mut aggs: Vec<(String, KqlType)> = Vec::new();
+        let mut level_ctes: Vec<String> = Vec::new();
+        for (depth, level) in levels.iter().enumerate() {
+            let n = match self.expr(&level.n, &rel.cols)?.lit {
+                Some(Lit::Long(v)) if v >= 0 => v,
+                _ => return err(&level.n.span, "top-nested needs a constant count"),
+            };
+            let of = self.expr(&level.of.expr, &rel.cols)?;
+            let of_name = match (&level.of.name, &level.of.expr.kind) {
+                (Some((n, _)), _) => n.clone(),
+                (None, ExprKind::Name(n)) => n.clone(),
+                _ => format!("Column{}", depth + 1),
+            };
+            self.allow_agg = true;
+            let agg = self.expr(&level.by.expr, &rel.cols);
+            self.allow_agg = false;
+            let agg = agg?;
+            let agg_name = match &level.by.name {
+                Some((n, _)) => n.clone(),
+                None => format!("aggregated_{of_name}"),
+            };
+            let key_sql = if of.ty == KqlType::String {
+                functions::to_string(&of).sql
+            } else {
+                of.sql.clone()
+            };
+            keys.push((of_name, key_sql, of.ty));
+            aggs.push((agg_name, agg.ty));
+            let sel: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, (_, sql, _))| format!("{sql} AS \"$k{i}\""))
+                .collect();
+            let parents: Vec<String> = (0..depth).map(|i| format!("\"$k{i}\"")).collect();
+            let partition = if parents.is_empty() {
+                String::new()
+            } else {
+                format!("PARTITION BY {} ", parents.join(", "))
+            };
+            let filter = match level_ctes.last() {
+                None => String::new(),
+                Some(prev) => {
+                    let cond: Vec<String> = (0..depth)
+                        .map(|i| format!("p.\"$k{i}\" IS NOT DISTINCT FROM {}", keys[i].1))
+                        .collect();
+                    format!(
+                        " WHERE EXISTS (SELECT 1 FROM {prev} AS p WHERE {})",
+                        cond.join(" AND ")
+                    )
+                }
+            };
+            let order = if level.asc { "ASC" } else { "DESC" };
+            let positions: Vec<String> = (1..=depth + 1).map(|i| i.to_string()).collect();
+            let sql = format!(
+                "SELECT {}, {} AS \"$a{depth}\" FROM {}{filter} GROUP BY {} \
+                 QUALIFY row_number() OVER ({partition}ORDER BY \"$a{depth}\" {order}) <= {n}",
+                sel.join(", "),
+                agg.sql,
+                rel.from,
+                positions.join(", ")
+            );
+            level_ctes.push(self.push_cte(sql));
+        }
+        // Join the levels: the deepest level's rows carry every key; add each level's aggregate.
+        let deepest = level_ctes.len() - 1;
+        let mut sel = Vec::new();
+        let mut cols = Vec::new();
+        for (i, (name, _, ty)) in keys.iter().enumerate() {
+            sel.push(format!("d.\"$k{i}\" AS {}", self.id(name)));
+            cols.push(ColumnDef {
+                name: name.clone(),
+                ty: *ty,
+            });
+            let (aname, aty) = &aggs[i];
+            sel.push(format!("l{i}.\"$a{i}\" AS {}", self.id(aname)));
+            cols.push(ColumnDef {
+                name: aname.clone(),
+                ty: *aty,
+            });
+        }
+        let mut from = format!("{} AS d", level_ctes[deepest]);
+        for (i, cte) in level_ctes.iter().enumerate() {
+            let cond: Vec<String> = (0..=i)
+                .map(|k| format!("l{i}.\"$k{k}\" IS NOT DISTINCT FROM d.\"$k{k}\""))
+                .collect();
+            from.push_str(&format!(" JOIN {cte} AS l{i} ON {}", cond.join(" AND ")));
+        }
+        let from = self.push_cte(format!("SELECT {} FROM {from}", sel.join(", ")));
         Ok(Rel {
             from,
             cols,

@@ -138,6 +138,31 @@ impl Gen<'_> {
                 legs,
             } => self.union(*fuzzy, with_source.as_deref(), legs, span),
             Source::Print(assigns) => self.print(assigns),
+            Source::AllTables => {
+                let legs: Vec<Pipeline> = self
+                    .catalog
+                    .tables
+                    .keys()
+                    .filter(|t| {
+                        !t.starts_with("quarry_")
+                            && !t.starts_with("watchlist__")
+                            && !t.starts_with('_')
+                            && *t != "NetworkSessions"
+                    })
+                    .map(|t| Pipeline {
+                        source: Source::Name(t.clone()),
+                        source_span: span.clone(),
+                        ops: Vec::new(),
+                    })
+                    .collect();
+                if legs.is_empty() {
+                    return err(
+                        span,
+                        "the case has no tables to search: load logs with `quarry load`",
+                    );
+                }
+                self.union(true, None, &legs, span)
+            }
             Source::Datatable { columns, values } => self.datatable(columns, values, span),
             Source::Externaldata {
                 columns,

@@ -133,7 +133,7 @@ pub(super) fn names(e: &Expr, out: &mut BTreeSet<String>) {
             names(a, out);
             names(b, out);
         }
-        ExprKind::ToScalar(_) => {}
+        ExprKind::ToScalar(_) | ExprKind::AnyColumnHas(_) => {}
         ExprKind::In { expr, list, .. } | ExprKind::HasAny { expr, list, .. } => {
             names(expr, out);
             list.iter().for_each(|a| names(a, out));
@@ -531,6 +531,17 @@ impl<'a> Gen<'a> {
             OpKind::Lookup { kind, right, on } => {
                 ("lookup", self.lookup(op, kind, right, on, rel)?)
             }
+            OpKind::TopNested(levels) => ("top-nested", self.top_nested(levels, rel)?),
+            OpKind::Search(pred) => {
+                let p = self.expr(pred, &rel.cols)?;
+                let sql = format!(
+                    "SELECT {} FROM {from} WHERE {}",
+                    self.col_list(&rel.cols, rel.ordered),
+                    p.sql
+                );
+                let from = self.push_cte(sql);
+                ("search", Rel { from, ..rel })
+            }
             OpKind::Passthrough(name) if name == "serialize" && !rel.ordered => {
                 // Number the rows in their current order so next()/prev() can read it.
                 let sql = format!(
@@ -906,6 +917,25 @@ impl<'a> Gen<'a> {
                         rel.from
                     ),
                     first.ty,
+                ))
+            }
+            ExprKind::AnyColumnHas(term) => {
+                let needle = Typed::lit(Lit::Str(term.clone()));
+                let parts: Vec<String> = cols
+                    .iter()
+                    .filter(|c| !is_hidden(c) && matches!(c.ty, KqlType::String | KqlType::Dynamic))
+                    .map(|c| {
+                        let v = to_string(&Typed::new(self.id(&c.name), c.ty));
+                        format!("coalesce({}, false)", string_op(StrOp::Has, &v, &needle))
+                    })
+                    .collect();
+                Ok(Typed::new(
+                    if parts.is_empty() {
+                        "false".to_string()
+                    } else {
+                        format!("({})", parts.join(" OR "))
+                    },
+                    KqlType::Bool,
                 ))
             }
             ExprKind::Matches(a, b) => {
