@@ -393,3 +393,10 @@ fn top_nested_keeps_the_top_values_per_parent() {
     assert_eq!(names, ["Src", "aggregated_Src", "Port", "Hits"]);
     assert_eq!(flat(rows(&c, q)), ["a|6|443|3", "b|2|53|2"]);
 }
+
+#[test]
+fn views_and_functions_without_parameters_read_as_tables() {
+    let c = case();
+    let q = "let busy = view () { L | where V > 2 }; busy | union R | count";
+    assert_eq!(rows(&c, q), [["6"]]);
+}

@@ -138,7 +138,14 @@ pub fn run_hunt(
         }
         Err(e) => return RunResult::failed(hunt, Status::Error, e, started),
     };
-    match query_json(conn, &compiled, &compiled.sql) {
+    // Hits keep one order from run to run, so "hit N" names the same row in `hunt drill`.
+    let last = compiled.sql.lines().last().unwrap_or_default();
+    let sql = if last.contains(" ORDER BY ") {
+        compiled.sql.clone()
+    } else {
+        format!("SELECT * FROM ({}) ORDER BY ALL", compiled.sql)
+    };
+    match query_json(conn, &compiled, &sql) {
         Ok(hits) => RunResult {
             id: hunt.id.clone(),
             name: hunt.name.clone(),

@@ -262,6 +262,15 @@ pub enum OpKind {
         /// The key pairs.
         on: Vec<(String, String, Span)>,
     },
+    /// `| union [options] T2, ...`: the rows so far, then the legs.
+    Union {
+        /// Skip legs whose tables are missing.
+        fuzzy: bool,
+        /// Column naming each row's table.
+        with_source: Option<String>,
+        /// The other legs.
+        legs: Vec<Pipeline>,
+    },
     /// `top-nested N of Col by agg [asc|desc], ...`: one level per clause.
     TopNested(Vec<TopLevel>),
     /// `search "term"`, `search Col:"term"`, joined by and/or: rows where a string column

@@ -25,7 +25,7 @@ const UNSUPPORTED_OPS: &[&str] = &[
 ];
 
 /// Names that start a tabular expression quarry does not compile yet.
-const UNSUPPORTED_SOURCES: &[&str] = &["view", "range", "find", "cluster", "database"];
+const UNSUPPORTED_SOURCES: &[&str] = &["range", "find", "cluster", "database"];
 
 /// Words that start a tabular expression.
 const TABULAR_STARTS: &[&str] = &[
@@ -262,6 +262,10 @@ impl Parser {
     fn let_stmt(&mut self) -> Result<Let, Diagnostic> {
         let (name, name_span) = self.ident("a name after `let`")?;
         self.expect_punct("=")?;
+        // `view () { ... }` is a function a bare name calls (and that `union *` would include).
+        if self.is_word("view") && matches!(self.tok_at(1), Tok::Punct("(")) {
+            self.bump();
+        }
         let function = self.is_punct("(")
             && (matches!(self.tok_at(1), Tok::Punct(")"))
                 || (matches!(self.tok_at(1), Tok::Ident(_))
@@ -430,42 +434,7 @@ impl Parser {
         let source = match word.as_str() {
             _ if bracketed => Source::Name(word),
             "union" => {
-                let mut fuzzy = false;
-                let mut with_source = None;
-                while let Some((k, v)) = self.option(&["isfuzzy", "kind", "withsource"]) {
-                    match k.as_str() {
-                        "isfuzzy" => fuzzy = v == "true",
-                        "withsource" => with_source = Some(v),
-                        "kind" if v != "outer" => {
-                            return Err(Diagnostic::new(
-                                start,
-                                format!("union kind={v} is not supported yet"),
-                            ))
-                        }
-                        _ => {}
-                    }
-                }
-                let mut legs = Vec::new();
-                loop {
-                    let leg_start = self.span();
-                    if self.is_punct("(") {
-                        self.bump();
-                        let p = self.pipeline()?;
-                        self.expect_punct(")")?;
-                        legs.push(p);
-                    } else {
-                        let (name, span) = self.ident("a table name")?;
-                        legs.push(Pipeline {
-                            source: Source::Name(name),
-                            source_span: span,
-                            ops: Vec::new(),
-                        });
-                    }
-                    let _ = leg_start;
-                    if !self.eat_punct(",") {
-                        break;
-                    }
-                }
+                let (fuzzy, with_source, legs) = self.union_body(&start)?;
                 Source::Union {
                     fuzzy,
                     with_source,
@@ -831,6 +800,14 @@ impl Parser {
                 }
             }
             "search" => OpKind::Search(self.search_predicate()?),
+            "union" => {
+                let (fuzzy, with_source, legs) = self.union_body(&span)?;
+                OpKind::Union {
+                    fuzzy,
+                    with_source,
+                    legs,
+                }
+            }
             "top-nested" => {
                 let mut levels = Vec::new();
                 loop {
@@ -935,6 +912,47 @@ impl Parser {
             }
         };
         Ok(Op { kind, span })
+    }
+
+    /// The options and legs of `union` (as a source or an operator).
+    fn union_body(
+        &mut self,
+        at: &Span,
+    ) -> Result<(bool, Option<String>, Vec<Pipeline>), Diagnostic> {
+        let mut fuzzy = false;
+        let mut with_source = None;
+        while let Some((k, v)) = self.option(&["isfuzzy", "kind", "withsource"]) {
+            match k.as_str() {
+                "isfuzzy" => fuzzy = v == "true",
+                "withsource" => with_source = Some(v),
+                "kind" if v != "outer" => {
+                    return Err(Diagnostic::new(
+                        at.clone(),
+                        format!("union kind={v} is not supported yet"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let mut legs = Vec::new();
+        loop {
+            if self.is_punct("(") {
+                self.bump();
+                let p = self.pipeline()?;
+                self.expect_punct(")")?;
+                legs.push(p);
+            } else {
+                let (name, span) = self.ident("a table name")?;
+                legs.push(Pipeline {
+                    source: Source::Name(name),
+                    source_span: span,
+                    ops: Vec::new(),
+                });
+            }
+            if !self.eat_punct(",") {
+                return Ok((fuzzy, with_source, legs));
+            }
+        }
     }
 
     /// A `search` predicate: terms (`"x"` or `Col:"x"`) joined by `and` / `or`.

@@ -136,7 +136,7 @@ impl Gen<'_> {
                 fuzzy,
                 with_source,
                 legs,
-            } => self.union(*fuzzy, with_source.as_deref(), legs, span),
+            } => self.union(*fuzzy, with_source.as_deref(), None, legs, span),
             Source::Print(assigns) => self.print(assigns),
             Source::AllTables => {
                 let legs: Vec<Pipeline> = self
@@ -161,7 +161,7 @@ impl Gen<'_> {
                         "the case has no tables to search: load logs with `quarry load`",
                     );
                 }
-                self.union(true, None, &legs, span)
+                self.union(true, None, None, &legs, span)
             }
             Source::Datatable { columns, values } => self.datatable(columns, values, span),
             Source::Externaldata {
@@ -223,14 +223,19 @@ impl Gen<'_> {
     }
 
     /// `union`: columns by name across legs; a missing column reads as null.
-    fn union(
+    pub(super) fn union(
         &mut self,
         fuzzy: bool,
         with_source: Option<&str>,
+        first: Option<Rel>,
         legs: &[Pipeline],
         span: &Span,
     ) -> R<Rel> {
         let mut compiled: Vec<(String, Rel)> = Vec::new();
+        if let Some(rel) = first {
+            // `T | union U`: the rows so far come first; their table is the pipeline's.
+            compiled.push(("union_arg0".into(), rel));
+        }
         let mut skipped = Vec::new();
         for (i, leg) in legs.iter().enumerate() {
             let label = match &leg.source {

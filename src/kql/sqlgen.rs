@@ -531,6 +531,14 @@ impl<'a> Gen<'a> {
             OpKind::Lookup { kind, right, on } => {
                 ("lookup", self.lookup(op, kind, right, on, rel)?)
             }
+            OpKind::Union {
+                fuzzy,
+                with_source,
+                legs,
+            } => (
+                "union",
+                self.union(*fuzzy, with_source.as_deref(), Some(rel), legs, &op.span)?,
+            ),
             OpKind::TopNested(levels) => ("top-nested", self.top_nested(levels, rel)?),
             OpKind::Search(pred) => {
                 let p = self.expr(pred, &rel.cols)?;
