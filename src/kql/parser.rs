@@ -446,12 +446,7 @@ impl Parser {
                 if self.eat_word("in") {
                     self.expect_punct("(")?;
                     loop {
-                        let (name, span) = self.ident("a table name")?;
-                        legs.push(Pipeline {
-                            source: Source::Name(name),
-                            source_span: span,
-                            ops: Vec::new(),
-                        });
+                        legs.push(self.table_leg()?);
                         if !self.eat_punct(",") {
                             break;
                         }
@@ -914,6 +909,16 @@ impl Parser {
         Ok(Op { kind, span })
     }
 
+    /// A bare table name as a pipeline of its own.
+    fn table_leg(&mut self) -> Result<Pipeline, Diagnostic> {
+        let (name, span) = self.ident("a table name")?;
+        Ok(Pipeline {
+            source: Source::Name(name),
+            source_span: span,
+            ops: Vec::new(),
+        })
+    }
+
     /// The options and legs of `union` (as a source or an operator).
     fn union_body(
         &mut self,
@@ -942,12 +947,7 @@ impl Parser {
                 self.expect_punct(")")?;
                 legs.push(p);
             } else {
-                let (name, span) = self.ident("a table name")?;
-                legs.push(Pipeline {
-                    source: Source::Name(name),
-                    source_span: span,
-                    ops: Vec::new(),
-                });
+                legs.push(self.table_leg()?);
             }
             if !self.eat_punct(",") {
                 return Ok((fuzzy, with_source, legs));
