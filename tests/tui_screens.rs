@@ -24,6 +24,10 @@ fn ready() -> Reply {
         name: name.into(),
         tactics: tactics.into(),
         previous_hits: None,
+        description: format!("{name}: what it finds."),
+        techniques: "T1046".into(),
+        query: "// demo\nlet threshold = 5;\nT | where Port > threshold | summarize count() by Src"
+            .into(),
     };
     Reply::Ready {
         case: "/cases/demo.duckdb".into(),
@@ -66,6 +70,7 @@ fn result(id: &str, hits: usize) -> Box<RunResult> {
             .collect(),
         error: None,
         notes: Vec::new(),
+        sql: "SELECT 1".into(),
     })
 }
 
@@ -254,4 +259,38 @@ fn a_newer_run_cancels_the_running_one_and_stale_results_are_dropped() {
     let h = app.current().unwrap();
     assert_eq!(h.result.as_ref().unwrap().hit_count, 1);
     assert_eq!(quarry::tui::app::hit_label(h, now), "1 hits (-2)");
+}
+
+#[test]
+fn filter_sort_and_the_hunt_detail_screen() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Tab), now);
+    app.on_key(key(KeyCode::Char('/')), now);
+    for c in "0.0.1".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(key(KeyCode::Enter), now);
+    let h = app.current().unwrap();
+    assert_eq!(h.visible_hits(), vec![1]);
+    // Drilling into the only visible hit sends that hit, not the first of all.
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Drill { hit, .. })] if hit["SrcIpAddr"] == "10.0.0.1")
+    );
+    app.drill = None;
+    app.on_key(key(KeyCode::Char('/')), now);
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.current().unwrap().filter.is_empty());
+    app.on_key(key(KeyCode::Char('s')), now);
+    app.on_key(key(KeyCode::Char('s')), now);
+    assert_eq!(app.current().unwrap().sort, Some((1, false)));
+    assert_eq!(app.current().unwrap().visible_hits(), vec![2, 1, 0]);
+    app.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT), now);
+    assert_eq!(app.current().unwrap().visible_hits(), vec![0, 1, 2]);
+    insta::assert_snapshot!("sorted", screen(&app, now, 100, 12));
+    app.on_key(key(KeyCode::Char('i')), now);
+    assert!(app.detail);
+    insta::assert_snapshot!("hunt_detail", screen(&app, now, 100, 20));
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(!app.detail);
 }

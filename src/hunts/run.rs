@@ -60,6 +60,8 @@ pub struct RunResult {
     pub error: Option<String>,
     /// Compiler notes.
     pub notes: Vec<String>,
+    /// The SQL that ran (empty when it did not compile).
+    pub sql: String,
 }
 
 impl RunResult {
@@ -75,6 +77,7 @@ impl RunResult {
             hits: Vec::new(),
             error: Some(error),
             notes: Vec::new(),
+            sql: String::new(),
         }
     }
 
@@ -165,6 +168,7 @@ pub fn run_hunt(
             hits,
             error: None,
             notes: compiled.notes.clone(),
+            sql: compiled.sql.clone(),
         },
         Err(e) => RunResult::failed(hunt, Status::Error, format!("{e:#}"), started),
     }

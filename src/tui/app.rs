@@ -70,9 +70,51 @@ pub struct HuntState {
     pub col: usize,
     /// When a debounced re-run is due.
     pub due: Option<Instant>,
+    /// Only hits with a cell containing this text (case-insensitive) are shown.
+    pub filter: String,
+    /// Sort column and descending flag.
+    pub sort: Option<(usize, bool)>,
 }
 
 impl HuntState {
+    /// Indexes of the hits to show, filtered and sorted.
+    pub fn visible_hits(&self) -> Vec<usize> {
+        let Some(r) = &self.result else {
+            return Vec::new();
+        };
+        let needle = self.filter.to_lowercase();
+        let mut idx: Vec<usize> = (0..r.hits.len())
+            .filter(|i| {
+                needle.is_empty()
+                    || r.columns.iter().any(|c| {
+                        cell(&r.hits[*i][c.name.as_str()])
+                            .to_lowercase()
+                            .contains(&needle)
+                    })
+            })
+            .collect();
+        if let Some((col, desc)) = self.sort {
+            if let Some(c) = r.columns.get(col) {
+                let key = |i: &usize| r.hits[*i][c.name.as_str()].clone();
+                idx.sort_by(|a, b| {
+                    let (x, y) = (key(a), key(b));
+                    let o = match (x.as_f64(), y.as_f64()) {
+                        (Some(p), Some(q)) => {
+                            p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal)
+                        }
+                        _ => cell(&x).cmp(&cell(&y)),
+                    };
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+            }
+        }
+        idx
+    }
+
     /// The value in effect for a parameter.
     pub fn value_of(&self, p: &ParamRow) -> String {
         self.overrides
@@ -133,6 +175,10 @@ pub struct App {
     pub drill: Option<DrillView>,
     /// The help overlay is shown.
     pub help: bool,
+    /// The hunt detail screen is shown.
+    pub detail: bool,
+    /// The hits filter is being typed.
+    pub filtering: bool,
     /// Case file.
     pub case: String,
     /// Investigation clock.
@@ -155,7 +201,7 @@ impl App {
 
     /// The keymap context for the current state.
     pub fn context(&self) -> Context {
-        if self.editing.is_some() {
+        if self.editing.is_some() || self.filtering {
             Context::Editing
         } else if self.drill.is_some() {
             Context::Drill
@@ -234,6 +280,8 @@ impl App {
                         hit: 0,
                         col: 0,
                         due: None,
+                        filter: String::new(),
+                        sort: None,
                     })
                     .collect();
                 self.run_all()
@@ -307,12 +355,44 @@ impl App {
     pub fn on_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
         let context = self.context();
         let Some(action) = lookup(&key, context) else {
-            if let (Some(e), KeyCode::Char(c)) = (self.editing.as_mut(), key.code) {
-                e.buffer.push(c);
-                e.error = None;
+            if let KeyCode::Char(c) = key.code {
+                if let Some(e) = self.editing.as_mut() {
+                    e.buffer.push(c);
+                    e.error = None;
+                } else if self.filtering {
+                    if let Some(h) = self.hunts.get_mut(self.selected) {
+                        h.filter.push(c);
+                        h.hit = 0;
+                    }
+                }
             }
             return Vec::new();
         };
+        if self.filtering {
+            match action {
+                Action::Confirm => self.filtering = false,
+                Action::Back => {
+                    self.filtering = false;
+                    if let Some(h) = self.hunts.get_mut(self.selected) {
+                        h.filter.clear();
+                    }
+                }
+                Action::Backspace => {
+                    if let Some(h) = self.hunts.get_mut(self.selected) {
+                        h.filter.pop();
+                    }
+                }
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if self.detail && action != Action::Quit {
+            if matches!(action, Action::Detail | Action::Back) {
+                self.detail = false;
+            }
+            return Vec::new();
+        }
         if self.help && action != Action::Quit {
             if matches!(action, Action::Help | Action::Back) {
                 self.help = false;
@@ -326,6 +406,28 @@ impl App {
             }
             Action::Help => {
                 self.help = true;
+                Vec::new()
+            }
+            Action::Detail => {
+                self.detail = self.drill.is_none() && self.current().is_some();
+                Vec::new()
+            }
+            Action::Filter => {
+                self.filtering = true;
+                Vec::new()
+            }
+            Action::Sort | Action::Reverse => {
+                if let Some(h) = self.hunts.get_mut(self.selected) {
+                    let n = h.result.as_ref().map_or(0, |r| r.columns.len());
+                    h.sort = match (action, h.sort) {
+                        (Action::Reverse, Some((c, d))) => Some((c, !d)),
+                        (Action::Reverse, None) => Some((0, true)),
+                        (_, None) => Some((0, false)),
+                        (_, Some((c, _))) if c + 1 < n => Some((c + 1, false)),
+                        _ => None,
+                    };
+                    h.hit = 0;
+                }
                 Vec::new()
             }
             Action::Back => {
@@ -420,7 +522,7 @@ impl App {
             Focus::Hunts => self.selected = step(self.selected, self.hunts.len()),
             Focus::Hits => {
                 if let Some(h) = self.hunts.get_mut(self.selected) {
-                    let n = h.result.as_ref().map_or(0, |r| r.hit_count);
+                    let n = h.visible_hits().len();
                     h.hit = step(h.hit, n);
                 }
             }
@@ -447,7 +549,10 @@ impl App {
                 let Some(h) = self.current() else {
                     return Vec::new();
                 };
-                let Some(hit) = h.result.as_ref().and_then(|r| r.hits.get(h.hit)).cloned() else {
+                let Some(index) = h.visible_hits().get(h.hit).copied() else {
+                    return Vec::new();
+                };
+                let Some(hit) = h.result.as_ref().and_then(|r| r.hits.get(index)).cloned() else {
                     return Vec::new();
                 };
                 let (hunt, overrides) = (h.row.id.clone(), h.overrides.clone());

@@ -59,6 +59,14 @@ pub enum Action {
     Quit,
     /// Confirm an edit.
     Confirm,
+    /// Show the hunt's description, KQL and SQL.
+    Detail,
+    /// Filter the hits by text.
+    Filter,
+    /// Sort the hits by the next column.
+    Sort,
+    /// Reverse the sort order.
+    Reverse,
     /// Delete a character while editing.
     Backspace,
 }
@@ -185,6 +193,30 @@ pub const BINDINGS: &[Binding] = &[
         Context::Hunts,
         Action::Enter,
         "show the hunt's hits",
+    ),
+    bind(
+        KeyCode::Char('i'),
+        Context::Global,
+        Action::Detail,
+        "the hunt: description, KQL, SQL",
+    ),
+    bind(
+        KeyCode::Char('/'),
+        Context::Hits,
+        Action::Filter,
+        "filter the hits by text",
+    ),
+    bind(
+        KeyCode::Char('s'),
+        Context::Hits,
+        Action::Sort,
+        "sort by the next column",
+    ),
+    bind(
+        KeyCode::Char('S'),
+        Context::Hits,
+        Action::Reverse,
+        "reverse the sort order",
     ),
     bind(
         KeyCode::Enter,

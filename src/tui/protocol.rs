@@ -47,6 +47,12 @@ pub struct HuntRow {
     pub tactics: String,
     /// Hits of the previous session's last run, if any.
     pub previous_hits: Option<i64>,
+    /// What it finds and why.
+    pub description: String,
+    /// MITRE techniques, comma-separated.
+    pub techniques: String,
+    /// The KQL.
+    pub query: String,
 }
 
 /// A parameter as the parameter panel shows it.

@@ -42,6 +42,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         f.render_widget(p, body);
     } else if let Some(d) = &app.drill {
         draw_drill(f, app, d, theme, body);
+    } else if app.detail {
+        draw_detail(f, app, theme, body);
     } else {
         draw_main(f, app, theme, body, now);
     }
@@ -139,17 +141,35 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
         return;
     }
     let columns: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
+    let shown = h.visible_hits();
     let visible = area.height.saturating_sub(3) as usize;
     let start = h.hit.saturating_sub(visible.saturating_sub(1));
-    let rows: Vec<Vec<String>> = r.hits[start..(start + visible).min(r.hits.len())]
+    let rows: Vec<Vec<String>> = shown[start.min(shown.len())..(start + visible).min(shown.len())]
         .iter()
-        .map(|v| columns.iter().map(|c| cell(&v[c.as_str()])).collect())
+        .map(|i| {
+            columns
+                .iter()
+                .map(|c| cell(&r.hits[*i][c.as_str()]))
+                .collect()
+        })
         .collect();
+    let mut extra = String::new();
+    if !h.filter.is_empty() || app.filtering {
+        let cursor = if app.filtering { "▏" } else { "" };
+        extra.push_str(&format!(" /{}{cursor}", for_terminal(&h.filter)));
+    }
+    if let Some((c, desc)) = h.sort {
+        let arrow = if desc { "↓" } else { "↑" };
+        extra.push_str(&format!(
+            " sorted by {}{arrow}",
+            columns.get(c).map_or("", String::as_str)
+        ));
+    }
     let title = format!(
-        " Hits: {} ({} of {}) ",
+        " Hits: {} ({} of {}){extra} ",
         for_terminal(&h.row.name),
-        h.hit + 1,
-        r.hit_count
+        (h.hit + 1).min(shown.len()),
+        shown.len()
     );
     table(
         f,
@@ -347,6 +367,151 @@ fn draw_drill(f: &mut Frame, app: &App, d: &super::app::DrillView, theme: &Theme
         d.col,
         block(&title, true, theme),
         theme,
+        area,
+    );
+}
+
+/// KQL words drawn in the accent style.
+const KQL_WORDS: &[&str] = &[
+    "let",
+    "where",
+    "extend",
+    "project",
+    "summarize",
+    "by",
+    "join",
+    "kind",
+    "on",
+    "union",
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "has_any",
+    "contains",
+    "startswith",
+    "endswith",
+    "between",
+    "sort",
+    "order",
+    "top",
+    "take",
+    "limit",
+    "distinct",
+    "count",
+    "mv-expand",
+    "mv-apply",
+    "parse",
+    "with",
+    "evaluate",
+    "invoke",
+    "lookup",
+    "make-series",
+    "project-away",
+    "project-rename",
+    "asc",
+    "desc",
+    "dynamic",
+    "datatable",
+];
+
+/// One line of KQL with comments, strings and keywords styled.
+fn highlight(line: &str, theme: &Theme) -> Line<'static> {
+    let line = for_terminal(line).into_owned();
+    let (code, comment) = match line.find("//") {
+        Some(i) if !line[..i].contains(['"', '\'']) => {
+            (line[..i].to_string(), line[i..].to_string())
+        }
+        _ => (line.clone(), String::new()),
+    };
+    let mut spans = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let flush = |word: &mut String, spans: &mut Vec<Span<'static>>| {
+        if !word.is_empty() {
+            let style = if KQL_WORDS.contains(&word.as_str()) {
+                theme.accent
+            } else {
+                Style::default()
+            };
+            spans.push(Span::styled(std::mem::take(word), style));
+        }
+    };
+    for c in code.chars() {
+        match quote {
+            Some(q) => {
+                word.push(c);
+                if c == q {
+                    spans.push(Span::styled(std::mem::take(&mut word), theme.hits));
+                    quote = None;
+                }
+            }
+            None if c == '"' || c == '\'' => {
+                flush(&mut word, &mut spans);
+                word.push(c);
+                quote = Some(c);
+            }
+            None if c.is_alphanumeric() || c == '_' || c == '-' => word.push(c),
+            None => {
+                flush(&mut word, &mut spans);
+                spans.push(Span::raw(c.to_string()));
+            }
+        }
+    }
+    if quote.is_some() {
+        spans.push(Span::styled(word, theme.hits));
+    } else {
+        flush(&mut word, &mut spans);
+    }
+    if !comment.is_empty() {
+        spans.push(Span::styled(comment, theme.muted));
+    }
+    Line::from(spans)
+}
+
+fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let Some(h) = app.current() else {
+        return;
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            for_terminal(&h.row.name).into_owned(),
+            theme.accent,
+        )),
+        Line::from(Span::styled(
+            format!(
+                "{}   {}",
+                for_terminal(&h.row.tactics),
+                for_terminal(&h.row.techniques)
+            ),
+            theme.muted,
+        )),
+        Line::from(""),
+    ];
+    lines.extend(
+        h.row
+            .description
+            .lines()
+            .map(|l| Line::from(for_terminal(l).into_owned())),
+    );
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("KQL", theme.accent)));
+    lines.extend(h.row.query.lines().map(|l| highlight(l, theme)));
+    if let Some(r) = h.result.as_ref().filter(|r| !r.sql.is_empty()) {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("DuckDB SQL", theme.accent)));
+        lines.extend(
+            r.sql
+                .lines()
+                .map(|l| Line::from(Span::styled(for_terminal(l).into_owned(), theme.muted))),
+        );
+    }
+    let title = " Hunt (Esc or i to close) ";
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(title, true, theme)),
         area,
     );
 }

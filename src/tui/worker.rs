@@ -208,6 +208,9 @@ fn row(h: &Hunt, previous: Option<&Vec<i64>>) -> HuntRow {
         name: h.name.clone(),
         tactics: h.tactics.join(", "),
         previous_hits: previous.and_then(|v| v.first().copied()),
+        description: h.description.clone(),
+        techniques: h.techniques.join(", "),
+        query: h.query.clone(),
     }
 }
 
