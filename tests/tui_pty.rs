@@ -100,6 +100,12 @@ fn workbench_in_a_pseudo_terminal() {
     send(b"\x7f12\r");
     screen.wait_for("no hits (-1)", Duration::from_secs(20));
 
+    // The console runs KQL on the case.
+    send(b"c");
+    send(b"DeviceNetworkEvents | where InitiatingProcessFileName == 'rundll32.exe' | count\r");
+    screen.wait_for("Result: 1 rows", Duration::from_secs(20));
+    send(b"\x1b");
+
     // Help, then quit; the terminal leaves the alternate screen.
     send(b"?");
     screen.wait_for("Keys (Esc or ? to close)", Duration::from_secs(5));

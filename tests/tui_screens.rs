@@ -49,6 +49,7 @@ fn ready() -> Reply {
         ],
         notice: Some("The case was empty, so quarry loaded the bundled sample logs.".into()),
         broken: Vec::new(),
+        history: vec!["T | take 1".into()],
     }
 }
 
@@ -293,4 +294,49 @@ fn filter_sort_and_the_hunt_detail_screen() {
     insta::assert_snapshot!("hunt_detail", screen(&app, now, 100, 20));
     app.on_key(key(KeyCode::Esc), now);
     assert!(!app.detail);
+}
+
+#[test]
+fn the_console_runs_queries_and_recalls_history() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('c')), now);
+    for ch in "T | count".chars() {
+        app.on_key(key(KeyCode::Char(ch)), now);
+    }
+    // `q` is typed, not quit, while the console has the keyboard.
+    assert!(!app.quit);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(matches!(&effects[..], [Effect::Send(Request::Console(q))] if q == "T | count"));
+    app.on_reply(
+        Reply::Console {
+            columns: vec!["Count".into()],
+            rows: vec![vec!["42".into()]],
+            more: false,
+            error: None,
+            elapsed_ms: 3,
+        },
+        now,
+    );
+    insta::assert_snapshot!("console", screen(&app, now, 80, 12));
+    app.on_key(key(KeyCode::Up), now);
+    assert_eq!(app.console.as_ref().unwrap().input, "T | count");
+    app.on_key(key(KeyCode::Up), now);
+    assert_eq!(app.console.as_ref().unwrap().input, "T | take 1");
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Down), now);
+    assert_eq!(app.console.as_ref().unwrap().input, "");
+    app.on_reply(
+        Reply::Console {
+            columns: Vec::new(),
+            rows: Vec::new(),
+            more: false,
+            error: Some("1:5: unknown table `X`\n  T | X\n      ^".into()),
+            elapsed_ms: 1,
+        },
+        now,
+    );
+    assert!(screen(&app, now, 80, 12).contains("unknown table"));
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.console.is_none());
+    assert_eq!(app.history.len(), 2);
 }

@@ -147,6 +147,33 @@ pub struct DrillView {
     pub detail: Option<usize>,
 }
 
+/// The console: a query line, its history, and the last result.
+#[derive(Debug, Clone, Default)]
+pub struct Console {
+    /// The query being typed.
+    pub input: String,
+    /// Earlier queries, oldest first.
+    pub history: Vec<String>,
+    /// Position while walking the history.
+    pub position: Option<usize>,
+    /// Waiting for the worker.
+    pub running: bool,
+    /// Result columns.
+    pub columns: Vec<String>,
+    /// Result rows.
+    pub rows: Vec<Vec<String>>,
+    /// More rows exist than were read.
+    pub more: bool,
+    /// The error of the last query.
+    pub error: Option<String>,
+    /// Its wall time.
+    pub elapsed_ms: u64,
+    /// First visible row.
+    pub row: usize,
+    /// First visible column.
+    pub col: usize,
+}
+
 /// A parameter being edited.
 #[derive(Debug, Clone)]
 pub struct Editing {
@@ -179,6 +206,10 @@ pub struct App {
     pub detail: bool,
     /// The hits filter is being typed.
     pub filtering: bool,
+    /// The console, when open.
+    pub console: Option<Console>,
+    /// Console history loaded from the case.
+    pub history: Vec<String>,
     /// Case file.
     pub case: String,
     /// Investigation clock.
@@ -201,7 +232,9 @@ impl App {
 
     /// The keymap context for the current state.
     pub fn context(&self) -> Context {
-        if self.editing.is_some() || self.filtering {
+        if self.console.is_some() {
+            Context::Console
+        } else if self.editing.is_some() || self.filtering {
             Context::Editing
         } else if self.drill.is_some() {
             Context::Drill
@@ -261,7 +294,9 @@ impl App {
                 hunts,
                 notice,
                 broken,
+                history,
             } => {
+                self.history = history;
                 self.case = case;
                 self.clock = clock;
                 self.notice = notice;
@@ -327,6 +362,25 @@ impl App {
                 }
                 Vec::new()
             }
+            Reply::Console {
+                columns,
+                rows,
+                more,
+                error,
+                elapsed_ms,
+            } => {
+                if let Some(c) = self.console.as_mut() {
+                    c.running = false;
+                    c.columns = columns;
+                    c.rows = rows;
+                    c.more = more;
+                    c.error = error;
+                    c.elapsed_ms = elapsed_ms;
+                    c.row = 0;
+                    c.col = 0;
+                }
+                Vec::new()
+            }
             Reply::Failed(message) => {
                 if let Some(d) = self.drill.as_mut() {
                     d.loading = false;
@@ -356,7 +410,10 @@ impl App {
         let context = self.context();
         let Some(action) = lookup(&key, context) else {
             if let KeyCode::Char(c) = key.code {
-                if let Some(e) = self.editing.as_mut() {
+                if let Some(console) = self.console.as_mut() {
+                    console.input.push(c);
+                    console.position = None;
+                } else if let Some(e) = self.editing.as_mut() {
                     e.buffer.push(c);
                     e.error = None;
                 } else if self.filtering {
@@ -368,6 +425,9 @@ impl App {
             }
             return Vec::new();
         };
+        if self.console.is_some() {
+            return self.console_key(action);
+        }
         if self.filtering {
             match action {
                 Action::Confirm => self.filtering = false,
@@ -406,6 +466,14 @@ impl App {
             }
             Action::Help => {
                 self.help = true;
+                Vec::new()
+            }
+            Action::HistoryPrev | Action::HistoryNext => Vec::new(),
+            Action::Console => {
+                self.console = Some(Console {
+                    history: self.history.clone(),
+                    ..Console::default()
+                });
                 Vec::new()
             }
             Action::Detail => {
@@ -498,6 +566,53 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    fn console_key(&mut self, action: Action) -> Vec<Effect> {
+        let Some(c) = self.console.as_mut() else {
+            return Vec::new();
+        };
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Cancel];
+            }
+            Action::Back => {
+                self.history = c.history.clone();
+                self.console = None;
+            }
+            Action::Confirm if !c.input.trim().is_empty() && !c.running => {
+                let text = c.input.trim().to_string();
+                if c.history.last() != Some(&text) {
+                    c.history.push(text.clone());
+                }
+                c.position = None;
+                c.running = true;
+                return vec![Effect::Send(Request::Console(text))];
+            }
+            Action::Backspace => {
+                c.input.pop();
+            }
+            Action::HistoryPrev | Action::HistoryNext => {
+                let n = c.history.len();
+                let pos = match (action, c.position) {
+                    (Action::HistoryPrev, None) => n.checked_sub(1),
+                    (Action::HistoryPrev, Some(p)) => Some(p.saturating_sub(1)),
+                    (_, Some(p)) if p + 1 < n => Some(p + 1),
+                    _ => None,
+                };
+                c.position = pos;
+                c.input = pos
+                    .and_then(|p| c.history.get(p).cloned())
+                    .unwrap_or_default();
+            }
+            Action::PageUp => c.row = c.row.saturating_sub(10),
+            Action::PageDown => c.row = (c.row + 10).min(c.rows.len().saturating_sub(1)),
+            Action::Left => c.col = c.col.saturating_sub(1),
+            Action::Right => c.col = (c.col + 1).min(c.columns.len().saturating_sub(1)),
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn move_cursor(&mut self, action: Action) {

@@ -18,6 +18,8 @@ pub enum Context {
     Drill,
     /// Editing a parameter value.
     Editing,
+    /// The console (typing a query).
+    Console,
 }
 
 /// What a key does.
@@ -67,6 +69,12 @@ pub enum Action {
     Sort,
     /// Reverse the sort order.
     Reverse,
+    /// Open the KQL/SQL console.
+    Console,
+    /// The previous console entry.
+    HistoryPrev,
+    /// The next console entry.
+    HistoryNext,
     /// Delete a character while editing.
     Backspace,
 }
@@ -201,6 +209,66 @@ pub const BINDINGS: &[Binding] = &[
         "the hunt: description, KQL, SQL",
     ),
     bind(
+        KeyCode::Char('c'),
+        Context::Global,
+        Action::Console,
+        "console: run KQL (or `sql ...`) on the case",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Console,
+        Action::Confirm,
+        "run the query",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Console,
+        Action::Back,
+        "close the console",
+    ),
+    bind(
+        KeyCode::Up,
+        Context::Console,
+        Action::HistoryPrev,
+        "previous query",
+    ),
+    bind(
+        KeyCode::Down,
+        Context::Console,
+        Action::HistoryNext,
+        "next query",
+    ),
+    bind(
+        KeyCode::PageUp,
+        Context::Console,
+        Action::PageUp,
+        "scroll the result up",
+    ),
+    bind(
+        KeyCode::PageDown,
+        Context::Console,
+        Action::PageDown,
+        "scroll the result down",
+    ),
+    bind(
+        KeyCode::Left,
+        Context::Console,
+        Action::Left,
+        "scroll columns left",
+    ),
+    bind(
+        KeyCode::Right,
+        Context::Console,
+        Action::Right,
+        "scroll columns right",
+    ),
+    bind(
+        KeyCode::Backspace,
+        Context::Console,
+        Action::Backspace,
+        "delete a character",
+    ),
+    bind(
         KeyCode::Char('/'),
         Context::Hits,
         Action::Filter,
@@ -277,10 +345,10 @@ pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
             && (b.mods == key.modifiers
                 || (b.mods.is_empty() && key.modifiers == KeyModifiers::SHIFT))
     };
-    if context == Context::Editing {
+    if matches!(context, Context::Editing | Context::Console) {
         return BINDINGS
             .iter()
-            .filter(|b| b.context == Context::Editing)
+            .filter(|b| b.context == context)
             .find(matches)
             .map(|b| b.action)
             .or_else(|| {

@@ -32,6 +32,8 @@ pub enum Request {
         /// The hit row.
         hit: Value,
     },
+    /// Run a console query: KQL, or SQL when it starts with `sql `.
+    Console(String),
     /// Stop the worker.
     Quit,
 }
@@ -83,6 +85,8 @@ pub enum Reply {
         notice: Option<String>,
         /// Hunt files that did not load.
         broken: Vec<String>,
+        /// Console history of this case, oldest first.
+        history: Vec<String>,
     },
     /// A run started.
     Started {
@@ -112,6 +116,19 @@ pub enum Reply {
         rows: Vec<Vec<String>>,
         /// Whether more rows exist beyond the page.
         more: bool,
+    },
+    /// A console query's result (or its error, with the caret under the problem).
+    Console {
+        /// Column names.
+        columns: Vec<String>,
+        /// Rows as display text (already sanitised).
+        rows: Vec<Vec<String>>,
+        /// More rows exist than were read.
+        more: bool,
+        /// The error, if it failed.
+        error: Option<String>,
+        /// Wall time.
+        elapsed_ms: u64,
     },
     /// Something failed outside a hunt run.
     Failed(String),

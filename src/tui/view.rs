@@ -42,6 +42,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         f.render_widget(p, body);
     } else if let Some(d) = &app.drill {
         draw_drill(f, app, d, theme, body);
+    } else if let Some(c) = &app.console {
+        draw_console(f, c, theme, body);
     } else if app.detail {
         draw_detail(f, app, theme, body);
     } else {
@@ -470,6 +472,62 @@ fn highlight(line: &str, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+fn draw_console(f: &mut Frame, c: &super::app::Console, theme: &Theme, area: Rect) {
+    let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let prompt = Line::from(vec![
+        Span::styled("› ", theme.accent),
+        Span::raw(for_terminal(&c.input).into_owned()),
+        Span::styled("▏", theme.accent),
+    ]);
+    let title = " Console: KQL, or `sql ...` (Enter runs, ↑↓ history, Esc closes) ";
+    f.render_widget(
+        Paragraph::new(prompt).block(block(title, true, theme)),
+        input,
+    );
+    if c.running {
+        f.render_widget(
+            Paragraph::new("Running…").block(block(" Result ", false, theme)),
+            result,
+        );
+        return;
+    }
+    if let Some(e) = &c.error {
+        let lines: Vec<Line> = e
+            .lines()
+            .map(|l| Line::from(Span::styled(for_terminal(l).into_owned(), theme.error)))
+            .collect();
+        f.render_widget(
+            Paragraph::new(lines).block(block(" Error ", false, theme)),
+            result,
+        );
+        return;
+    }
+    if c.columns.is_empty() {
+        let hint = "Type a KQL query, e.g. NetworkSessions | summarize count() by DvcAction";
+        f.render_widget(
+            Paragraph::new(hint)
+                .style(theme.muted)
+                .block(block(" Result ", false, theme)),
+            result,
+        );
+        return;
+    }
+    let visible = result.height.saturating_sub(3) as usize;
+    let rows = &c.rows[c.row.min(c.rows.len())..(c.row + visible).min(c.rows.len())];
+    let more = if c.more { "+" } else { "" };
+    let title = format!(" Result: {}{more} rows, {} ms ", c.rows.len(), c.elapsed_ms);
+    table(
+        f,
+        &c.columns,
+        rows,
+        usize::MAX,
+        c.col,
+        block(&title, false, theme),
+        theme,
+        result,
+    );
+}
+
 fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some(h) = app.current() else {
         return;
@@ -569,6 +627,7 @@ fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
         (Context::Params, "parameters"),
         (Context::Drill, "drill-down"),
         (Context::Editing, "editing a value"),
+        (Context::Console, "console"),
     ] {
         lines.push(Line::from(Span::styled(label, theme.accent)));
         for b in BINDINGS.iter().filter(|b| b.context == ctx) {

@@ -136,12 +136,17 @@ fn serve(
         .clock()?
         .map(|c| c.format("%Y-%m-%d %H:%M:%SZ").to_string())
         .unwrap_or_default();
+    case.conn().execute_batch(
+        "CREATE TABLE IF NOT EXISTS quarry_console_history (entered_at TIMESTAMP, text VARCHAR)",
+    )?;
+    let history = console_history(&case);
     replies.send(Reply::Ready {
         case: path.display().to_string(),
         clock,
         hunts,
         notice,
         broken: lib.broken.iter().map(|b| b.to_string()).collect(),
+        history,
     })?;
     loop {
         let Ok(first) = requests.recv() else {
@@ -171,6 +176,13 @@ fn serve(
                             )?;
                         }
                     }
+                }
+                Request::Console(text) => {
+                    let _ = case.conn().execute(
+                        "INSERT INTO quarry_console_history VALUES (now()::TIMESTAMP, ?)",
+                        [&text],
+                    );
+                    replies.send(console(&case, &catalog, &text))?;
                 }
                 Request::Drill {
                     hunt,
@@ -261,6 +273,74 @@ fn run_one(
     Ok(())
 }
 
+/// The last console entries of the case, oldest first.
+fn console_history(case: &Case) -> Vec<String> {
+    let Ok(mut stmt) = case.conn().prepare(
+        "SELECT text FROM (SELECT text, entered_at FROM quarry_console_history ORDER BY entered_at DESC LIMIT 200) ORDER BY entered_at",
+    ) else {
+        return Vec::new();
+    };
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default()
+}
+
+/// Runs a console query: KQL, or SQL after a leading `sql `.
+fn console(case: &Case, catalog: &crate::kql::Catalog, text: &str) -> Reply {
+    let started = std::time::Instant::now();
+    let failed = |error: String| Reply::Console {
+        columns: Vec::new(),
+        rows: Vec::new(),
+        more: false,
+        error: Some(error),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    let sql = match text.trim().strip_prefix("sql ") {
+        Some(sql) => sql.to_string(),
+        None => match crate::kql::compile(text, catalog) {
+            Ok(c) => c.sql,
+            Err(d) => return failed(d.to_string()),
+        },
+    };
+    match page(
+        case,
+        &format!("SELECT * FROM ({sql}) LIMIT {}", DRILL_PAGE + 1),
+    ) {
+        Ok((columns, mut rows)) => {
+            let more = rows.len() > DRILL_PAGE;
+            rows.truncate(DRILL_PAGE);
+            Reply::Console {
+                columns,
+                rows,
+                more,
+                error: None,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// Runs SQL and returns its column names and rows as sanitised text.
+fn page(case: &Case, sql: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let mut stmt = case.conn().prepare(sql).map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let columns: Vec<String> = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+        out.push(
+            (0..columns.len())
+                .map(|i| {
+                    r.get::<_, duckdb::types::Value>(i)
+                        .map(|v| for_terminal(&crate::engine::value::to_text(&v)).into_owned())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        );
+    }
+    Ok((columns, out))
+}
+
 fn drill_page(
     case: &Case,
     catalog: &crate::kql::Catalog,
@@ -270,20 +350,7 @@ fn drill_page(
 ) -> Result<Reply, String> {
     let d = crate::hunts::drill::drill(hunt, catalog, overrides, hit)?;
     let sql = format!("SELECT * FROM ({}) LIMIT {}", d.sql, DRILL_PAGE + 1);
-    let mut stmt = case.conn().prepare(&sql).map_err(|e| e.to_string())?;
-    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-    let n = d.columns.len();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        let cells = (0..n)
-            .map(|i| {
-                r.get::<_, duckdb::types::Value>(i)
-                    .map(|v| for_terminal(&crate::engine::value::to_text(&v)).into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        out.push(cells);
-    }
+    let (_, mut out) = page(case, &sql)?;
     let more = out.len() > DRILL_PAGE;
     out.truncate(DRILL_PAGE);
     Ok(Reply::Drilled {
