@@ -100,6 +100,24 @@ fn workbench_in_a_pseudo_terminal() {
     send(b"\x7f12\r");
     screen.wait_for("no hits (-1)", Duration::from_secs(20));
 
+    // Sanction the planted internal scanner: the sweep hunt re-runs and its hit goes away.
+    send(b"w");
+    screen.wait_for("SanctionedScanners (2 rows)", Duration::from_secs(20));
+    send(b"\t");
+    send(b"a");
+    send(b"Host=ws-fin-07, Process=powershell.exe\r");
+    screen.wait_for("SanctionedScanners (3 rows)", Duration::from_secs(20));
+    send(b"\x1b");
+    let start = Instant::now();
+    while screen.text().matches("no hits (-1)").count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            screen.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // The console runs KQL on the case.
     send(b"c");
     send(b"DeviceNetworkEvents | where InitiatingProcessFileName == 'rundll32.exe' | count\r");

@@ -340,3 +340,64 @@ fn the_console_runs_queries_and_recalls_history() {
     assert!(app.console.is_none());
     assert_eq!(app.history.len(), 2);
 }
+
+#[test]
+fn watchlist_edits_go_to_the_worker_and_rerun_the_hunts_that_read_them() {
+    use quarry::tui::protocol::WatchlistData;
+    let (mut app, now) = app();
+    app.hunts[1].row.query = "_GetWatchlist('SanctionedScanners') | count".into();
+    let effects = app.on_key(key(KeyCode::Char('w')), now);
+    assert!(matches!(&effects[..], [Effect::Send(Request::Watchlists)]));
+    let lists = vec![WatchlistData {
+        name: "SanctionedScanners".into(),
+        columns: vec!["Host".into(), "Process".into(), "SearchKey".into()],
+        rows: vec![vec![
+            "vulnscan01".into(),
+            "nessusd".into(),
+            "vulnscan01".into(),
+        ]],
+    }];
+    app.on_reply(
+        Reply::Watchlists {
+            lists: lists.clone(),
+            changed: None,
+        },
+        now,
+    );
+    insta::assert_snapshot!("watchlists", screen(&app, now, 90, 12));
+    app.on_key(key(KeyCode::Char('a')), now);
+    for c in "Host=scan02, Process=nmap".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::WatchlistAdd { name, pairs })] => {
+            assert_eq!(name, "SanctionedScanners");
+            assert_eq!(
+                pairs,
+                &vec![
+                    ("Host".to_string(), "scan02".to_string()),
+                    ("Process".to_string(), "nmap".to_string())
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let effects = app.on_reply(
+        Reply::Watchlists {
+            lists,
+            changed: Some("SanctionedScanners".into()),
+        },
+        now,
+    );
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Run { hunt, .. })] if hunt == "quiet"),
+        "{effects:?}"
+    );
+    let effects = app.on_key(key(KeyCode::Char('x')), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::WatchlistRemove { key, .. })] if key == "vulnscan01")
+    );
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.watchlists.is_none());
+}

@@ -45,7 +45,7 @@ pub enum WatchlistAction {
         /// The watchlist's name.
         name: String,
         /// The row as column=value pairs.
-        #[arg(value_name = "COLUMN=VALUE", value_parser = super::watchlist_edit::parse_pair, required = true)]
+        #[arg(value_name = "COLUMN=VALUE", value_parser = crate::ingest::watchlist_edit::parse_pair, required = true)]
         values: Vec<(String, String)>,
     },
     /// Remove the rows whose SearchKey is KEY.
@@ -119,11 +119,11 @@ pub fn watchlist(case: &CaseArgs, args: &WatchlistArgs) -> anyhow::Result<()> {
             write_query(case.conn(), &sql, *format, &[], &mut out)?;
         }
         WatchlistAction::Add { name, values } => {
-            super::watchlist_edit::add(&case, name, values)?;
+            crate::ingest::watchlist_edit::add(&case, name, values)?;
             writeln!(out, "added a row to watchlist {}", for_terminal(name))?;
         }
         WatchlistAction::Remove { name, key } => {
-            let n = super::watchlist_edit::remove(&case, name, key)?;
+            let n = crate::ingest::watchlist_edit::remove(&case, name, key)?;
             writeln!(
                 out,
                 "removed {n} row(s) from watchlist {}",
@@ -131,7 +131,7 @@ pub fn watchlist(case: &CaseArgs, args: &WatchlistArgs) -> anyhow::Result<()> {
             )?;
         }
         WatchlistAction::Export { name, file } => {
-            let n = super::watchlist_edit::export(&case, name, file)?;
+            let n = crate::ingest::watchlist_edit::export(&case, name, file)?;
             writeln!(
                 out,
                 "wrote {n} row(s) to {}",

@@ -9,7 +9,6 @@ mod load;
 mod query;
 mod sample;
 mod tables;
-mod watchlist_edit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

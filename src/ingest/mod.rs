@@ -36,6 +36,7 @@ mod views;
 mod vpcflow;
 mod walk;
 mod watchlist;
+pub mod watchlist_edit;
 mod zeek;
 
 use std::fmt;

@@ -174,6 +174,21 @@ pub struct Console {
     pub col: usize,
 }
 
+/// The watchlist screen.
+#[derive(Debug, Clone, Default)]
+pub struct WatchlistsView {
+    /// The watchlists.
+    pub lists: Vec<super::protocol::WatchlistData>,
+    /// Selected watchlist.
+    pub list: usize,
+    /// Selected row.
+    pub row: usize,
+    /// A row being typed (`col=value, col=value`), when adding.
+    pub adding: Option<String>,
+    /// Waiting for the worker.
+    pub loading: bool,
+}
+
 /// A parameter being edited.
 #[derive(Debug, Clone)]
 pub struct Editing {
@@ -210,6 +225,8 @@ pub struct App {
     pub console: Option<Console>,
     /// Console history loaded from the case.
     pub history: Vec<String>,
+    /// The watchlist screen, when open.
+    pub watchlists: Option<WatchlistsView>,
     /// Case file.
     pub case: String,
     /// Investigation clock.
@@ -234,6 +251,10 @@ impl App {
     pub fn context(&self) -> Context {
         if self.console.is_some() {
             Context::Console
+        } else if self.watchlists.as_ref().is_some_and(|w| w.adding.is_some()) {
+            Context::Editing
+        } else if self.watchlists.is_some() {
+            Context::Watchlists
         } else if self.editing.is_some() || self.filtering {
             Context::Editing
         } else if self.drill.is_some() {
@@ -381,6 +402,31 @@ impl App {
                 }
                 Vec::new()
             }
+            Reply::Watchlists { lists, changed } => {
+                if let Some(w) = self.watchlists.as_mut() {
+                    w.loading = false;
+                    w.list = w.list.min(lists.len().saturating_sub(1));
+                    w.lists = lists;
+                    let n = w.lists.get(w.list).map_or(0, |l| l.rows.len());
+                    w.row = w.row.min(n.saturating_sub(1));
+                }
+                // Hunts that read the edited watchlist run again.
+                let Some(name) = changed else {
+                    return Vec::new();
+                };
+                let needle = format!("_GetWatchlist('{name}')");
+                let affected: Vec<usize> = self
+                    .hunts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| h.row.query.contains(&needle))
+                    .map(|(i, _)| i)
+                    .collect();
+                affected
+                    .into_iter()
+                    .flat_map(|i| self.request_run(i, now))
+                    .collect()
+            }
             Reply::Failed(message) => {
                 if let Some(d) = self.drill.as_mut() {
                     d.loading = false;
@@ -416,6 +462,9 @@ impl App {
                 } else if let Some(e) = self.editing.as_mut() {
                     e.buffer.push(c);
                     e.error = None;
+                } else if let Some(text) = self.watchlists.as_mut().and_then(|w| w.adding.as_mut())
+                {
+                    text.push(c);
                 } else if self.filtering {
                     if let Some(h) = self.hunts.get_mut(self.selected) {
                         h.filter.push(c);
@@ -425,8 +474,17 @@ impl App {
             }
             return Vec::new();
         };
+        if self.help && action != Action::Quit {
+            if matches!(action, Action::Help | Action::Back) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
         if self.console.is_some() {
             return self.console_key(action);
+        }
+        if self.watchlists.is_some() {
+            return self.watchlists_key(action);
         }
         if self.filtering {
             match action {
@@ -468,7 +526,14 @@ impl App {
                 self.help = true;
                 Vec::new()
             }
-            Action::HistoryPrev | Action::HistoryNext => Vec::new(),
+            Action::HistoryPrev | Action::HistoryNext | Action::Add | Action::Delete => Vec::new(),
+            Action::OpenWatchlists => {
+                self.watchlists = Some(WatchlistsView {
+                    loading: true,
+                    ..WatchlistsView::default()
+                });
+                vec![Effect::Send(Request::Watchlists)]
+            }
             Action::Console => {
                 self.console = Some(Console {
                     history: self.history.clone(),
@@ -566,6 +631,74 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    fn watchlists_key(&mut self, action: Action) -> Vec<Effect> {
+        let Some(w) = self.watchlists.as_mut() else {
+            return Vec::new();
+        };
+        if let Some(text) = w.adding.as_mut() {
+            match action {
+                Action::Backspace => {
+                    text.pop();
+                }
+                Action::Back => w.adding = None,
+                Action::Quit => self.quit = true,
+                Action::Confirm => {
+                    let parsed: Result<Vec<(String, String)>, String> = text
+                        .split(',')
+                        .filter(|p| !p.trim().is_empty())
+                        .map(crate::ingest::watchlist_edit::parse_pair)
+                        .collect();
+                    let name = w.lists.get(w.list).map(|l| l.name.clone());
+                    match (parsed, name) {
+                        (Ok(pairs), Some(name)) if !pairs.is_empty() => {
+                            w.adding = None;
+                            w.loading = true;
+                            return vec![Effect::Send(Request::WatchlistAdd { name, pairs })];
+                        }
+                        (Err(e), _) => self.notice = Some(e),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let rows = w.lists.get(w.list).map_or(0, |l| l.rows.len());
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Cancel];
+            }
+            Action::Back => self.watchlists = None,
+            Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
+                let n = w.lists.len().max(1);
+                w.list = if matches!(action, Action::FocusNext | Action::Right) {
+                    (w.list + 1) % n
+                } else {
+                    (w.list + n - 1) % n
+                };
+                w.row = 0;
+            }
+            Action::Up => w.row = w.row.saturating_sub(1),
+            Action::Down => w.row = (w.row + 1).min(rows.saturating_sub(1)),
+            Action::Add => w.adding = Some(String::new()),
+            Action::Delete => {
+                let Some(l) = w.lists.get(w.list) else {
+                    return Vec::new();
+                };
+                let key_col = l.columns.iter().position(|c| c == "SearchKey");
+                if let (Some(k), Some(r)) = (key_col, l.rows.get(w.row)) {
+                    let (name, key) = (l.name.clone(), r[k].clone());
+                    w.loading = true;
+                    return vec![Effect::Send(Request::WatchlistRemove { name, key })];
+                }
+            }
+            Action::Help => self.help = true,
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn console_key(&mut self, action: Action) -> Vec<Effect> {

@@ -20,6 +20,8 @@ pub enum Context {
     Editing,
     /// The console (typing a query).
     Console,
+    /// The watchlist screen.
+    Watchlists,
 }
 
 /// What a key does.
@@ -75,6 +77,12 @@ pub enum Action {
     HistoryPrev,
     /// The next console entry.
     HistoryNext,
+    /// Open the watchlist screen.
+    OpenWatchlists,
+    /// Add a row (watchlists).
+    Add,
+    /// Delete the selected row (watchlists).
+    Delete,
     /// Delete a character while editing.
     Backspace,
 }
@@ -334,6 +342,42 @@ pub const BINDINGS: &[Binding] = &[
         Context::Editing,
         Action::Backspace,
         "delete a character",
+    ),
+    bind(
+        KeyCode::Char('w'),
+        Context::Global,
+        Action::OpenWatchlists,
+        "watchlists: browse, add and delete rows",
+    ),
+    bind(
+        KeyCode::Char('a'),
+        Context::Watchlists,
+        Action::Add,
+        "add a row: col=value, col=value",
+    ),
+    bind(
+        KeyCode::Char('x'),
+        Context::Watchlists,
+        Action::Delete,
+        "delete the selected row",
+    ),
+    bind(
+        KeyCode::Tab,
+        Context::Watchlists,
+        Action::FocusNext,
+        "next watchlist",
+    ),
+    bind(
+        KeyCode::BackTab,
+        Context::Watchlists,
+        Action::FocusPrev,
+        "previous watchlist",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Watchlists,
+        Action::Back,
+        "close the watchlists",
     ),
 ];
 

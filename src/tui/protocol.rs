@@ -34,6 +34,22 @@ pub enum Request {
     },
     /// Run a console query: KQL, or SQL when it starts with `sql `.
     Console(String),
+    /// Read every watchlist.
+    Watchlists,
+    /// Add a row to a watchlist: (column, value) pairs.
+    WatchlistAdd {
+        /// Watchlist name.
+        name: String,
+        /// The row.
+        pairs: Vec<(String, String)>,
+    },
+    /// Remove the rows of a watchlist with this SearchKey.
+    WatchlistRemove {
+        /// Watchlist name.
+        name: String,
+        /// The SearchKey.
+        key: String,
+    },
     /// Stop the worker.
     Quit,
 }
@@ -68,6 +84,17 @@ pub struct ParamRow {
     pub default: String,
     /// What it means.
     pub description: String,
+}
+
+/// A watchlist as the watchlist screen shows it.
+#[derive(Debug, Clone)]
+pub struct WatchlistData {
+    /// Name.
+    pub name: String,
+    /// Columns (SearchKey last).
+    pub columns: Vec<String>,
+    /// Rows as display text.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// What the worker tells the UI.
@@ -129,6 +156,13 @@ pub enum Reply {
         error: Option<String>,
         /// Wall time.
         elapsed_ms: u64,
+    },
+    /// Every watchlist with its rows; `changed` names one just edited.
+    Watchlists {
+        /// The watchlists.
+        lists: Vec<WatchlistData>,
+        /// The watchlist an edit changed (its hunts re-run).
+        changed: Option<String>,
     },
     /// Something failed outside a hunt run.
     Failed(String),

@@ -44,6 +44,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         draw_drill(f, app, d, theme, body);
     } else if let Some(c) = &app.console {
         draw_console(f, c, theme, body);
+    } else if let Some(w) = &app.watchlists {
+        draw_watchlists(f, w, theme, body);
     } else if app.detail {
         draw_detail(f, app, theme, body);
     } else {
@@ -472,6 +474,64 @@ fn highlight(line: &str, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+fn draw_watchlists(f: &mut Frame, w: &super::app::WatchlistsView, theme: &Theme, area: Rect) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(34), Constraint::Min(10)]).areas(area);
+    let items: Vec<ListItem> = w
+        .lists
+        .iter()
+        .map(|l| ListItem::new(format!("{} ({} rows)", for_terminal(&l.name), l.rows.len())))
+        .collect();
+    let mut state = ListState::default().with_selected(Some(w.list));
+    let list = List::new(items)
+        .block(block(" Watchlists (Tab: next) ", true, theme))
+        .highlight_style(theme.selection);
+    f.render_stateful_widget(list, left, &mut state);
+    let Some(l) = w.lists.get(w.list) else {
+        let msg = if w.loading {
+            "Reading…"
+        } else {
+            "No watchlists: import one with `quarry watchlist import`."
+        };
+        f.render_widget(
+            Paragraph::new(msg).block(block(" Rows ", false, theme)),
+            right,
+        );
+        return;
+    };
+    let [rows_area, prompt] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(right);
+    let visible = rows_area.height.saturating_sub(3) as usize;
+    let start = w.row.saturating_sub(visible.saturating_sub(1));
+    let rows = &l.rows[start.min(l.rows.len())..(start + visible).min(l.rows.len())];
+    let title = format!(" {} ", for_terminal(&l.name));
+    table(
+        f,
+        &l.columns,
+        rows,
+        w.row - start,
+        0,
+        block(&title, false, theme),
+        theme,
+        rows_area,
+    );
+    let line = match &w.adding {
+        Some(t) => Line::from(vec![
+            Span::styled("add › ", theme.accent),
+            Span::raw(for_terminal(t).into_owned()),
+            Span::styled("▏", theme.accent),
+        ]),
+        None => Line::from(Span::styled(
+            "a add a row (col=value, col=value)   x delete the selected row   Esc close",
+            theme.muted,
+        )),
+    };
+    f.render_widget(
+        Paragraph::new(line).block(block(" Edit ", w.adding.is_some(), theme)),
+        prompt,
+    );
+}
+
 fn draw_console(f: &mut Frame, c: &super::app::Console, theme: &Theme, area: Rect) {
     let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let prompt = Line::from(vec![
@@ -628,6 +688,7 @@ fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
         (Context::Drill, "drill-down"),
         (Context::Editing, "editing a value"),
         (Context::Console, "console"),
+        (Context::Watchlists, "watchlists"),
     ] {
         lines.push(Line::from(Span::styled(label, theme.accent)));
         for b in BINDINGS.iter().filter(|b| b.context == ctx) {

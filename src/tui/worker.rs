@@ -177,6 +177,21 @@ fn serve(
                         }
                     }
                 }
+                Request::Watchlists => replies.send(watchlists(&case, None))?,
+                Request::WatchlistAdd { name, pairs } => {
+                    let reply = match crate::ingest::watchlist_edit::add(&case, &name, &pairs) {
+                        Ok(()) => watchlists(&case, Some(name)),
+                        Err(e) => Reply::Failed(format!("{e:#}")),
+                    };
+                    replies.send(reply)?;
+                }
+                Request::WatchlistRemove { name, key } => {
+                    let reply = match crate::ingest::watchlist_edit::remove(&case, &name, &key) {
+                        Ok(_) => watchlists(&case, Some(name)),
+                        Err(e) => Reply::Failed(format!("{e:#}")),
+                    };
+                    replies.send(reply)?;
+                }
                 Request::Console(text) => {
                     let _ = case.conn().execute(
                         "INSERT INTO quarry_console_history VALUES (now()::TIMESTAMP, ?)",
@@ -271,6 +286,33 @@ fn run_one(
         cancelled: was_cancelled,
     })?;
     Ok(())
+}
+
+/// Every watchlist of the case with its rows.
+fn watchlists(case: &Case, changed: Option<String>) -> Reply {
+    let mut lists = Vec::new();
+    let names: Vec<(String, String)> = case
+        .conn()
+        .prepare("SELECT name, table_name FROM quarry_watchlists ORDER BY name")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map(|rows| rows.flatten().collect())
+        })
+        .unwrap_or_default();
+    for (name, table) in names {
+        let sql = format!(
+            "SELECT * FROM {} LIMIT 5000",
+            crate::kql::functions::quote_ident(&table)
+        );
+        if let Ok((columns, rows)) = page(case, &sql) {
+            lists.push(super::protocol::WatchlistData {
+                name,
+                columns,
+                rows,
+            });
+        }
+    }
+    Reply::Watchlists { lists, changed }
 }
 
 /// The last console entries of the case, oldest first.

@@ -1,4 +1,4 @@
-//! `quarry watchlist add|remove|export`: editing a watchlist table of the case in place.
+//! Editing a watchlist table of the case in place (add and remove rows, export to CSV).
 //! Hunts read watchlists when they run, so edits apply to the next run of every hunt.
 
 use std::path::Path;
