@@ -401,3 +401,45 @@ fn watchlist_edits_go_to_the_worker_and_rerun_the_hunts_that_read_them() {
     app.on_key(key(KeyCode::Esc), now);
     assert!(app.watchlists.is_none());
 }
+
+#[test]
+fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("firewall-logs")).unwrap();
+    let typed = format!("{}/fire", dir.path().display());
+    assert_eq!(
+        quarry::tui::app::complete_path(&typed),
+        format!("{}/firewall-logs/", dir.path().display())
+    );
+    let (mut app, now) = app();
+    app.on_key(KeyEvent::new(KeyCode::Char('L'), KeyModifiers::SHIFT), now);
+    assert_eq!(app.loading.as_deref(), Some(""));
+    for c in typed.chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(key(KeyCode::Tab), now);
+    assert!(
+        app.loading.as_ref().unwrap().ends_with("firewall-logs/"),
+        "{:?} {typed}",
+        app.loading
+    );
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Load(p))] if p.ends_with("firewall-logs/"))
+    );
+    let effects = app.on_reply(
+        Reply::Loaded {
+            summary: vec![
+                "Loaded fw.cef.log → CommonSecurityLog: read 3, loaded 3, rejected 0".into(),
+                "total: read 3, loaded 3, rejected 0".into(),
+            ],
+            clock: "2025-11-21 00:00:00Z".into(),
+        },
+        now,
+    );
+    assert!(matches!(&effects[..], [Effect::Send(Request::RunAll(jobs))] if jobs.len() == 2));
+    assert_eq!(app.clock, "2025-11-21 00:00:00Z");
+    insta::assert_snapshot!("load_summary", screen(&app, now, 90, 10));
+    app.on_key(key(KeyCode::Char('j')), now);
+    assert!(app.load_summary.is_none());
+}

@@ -227,6 +227,10 @@ pub struct App {
     pub history: Vec<String>,
     /// The watchlist screen, when open.
     pub watchlists: Option<WatchlistsView>,
+    /// The path being typed for a load, when the load prompt is open.
+    pub loading: Option<String>,
+    /// The last load's summary (shown until a key is pressed).
+    pub load_summary: Option<Vec<String>>,
     /// Case file.
     pub case: String,
     /// Investigation clock.
@@ -255,7 +259,7 @@ impl App {
             Context::Editing
         } else if self.watchlists.is_some() {
             Context::Watchlists
-        } else if self.editing.is_some() || self.filtering {
+        } else if self.editing.is_some() || self.filtering || self.loading.is_some() {
             Context::Editing
         } else if self.drill.is_some() {
             Context::Drill
@@ -427,6 +431,12 @@ impl App {
                     .flat_map(|i| self.request_run(i, now))
                     .collect()
             }
+            Reply::Loaded { summary, clock } => {
+                self.clock = clock;
+                self.notice = summary.last().cloned();
+                self.load_summary = Some(summary);
+                self.run_all()
+            }
             Reply::Failed(message) => {
                 if let Some(d) = self.drill.as_mut() {
                     d.loading = false;
@@ -462,6 +472,8 @@ impl App {
                 } else if let Some(e) = self.editing.as_mut() {
                     e.buffer.push(c);
                     e.error = None;
+                } else if let Some(path) = self.loading.as_mut() {
+                    path.push(c);
                 } else if let Some(text) = self.watchlists.as_mut().and_then(|w| w.adding.as_mut())
                 {
                     text.push(c);
@@ -477,6 +489,27 @@ impl App {
         if self.help && action != Action::Quit {
             if matches!(action, Action::Help | Action::Back) {
                 self.help = false;
+            }
+            return Vec::new();
+        }
+        if self.load_summary.take().is_some() {
+            return Vec::new();
+        }
+        if let Some(path) = self.loading.as_mut() {
+            match action {
+                Action::Backspace => {
+                    path.pop();
+                }
+                Action::Complete => *path = complete_path(path),
+                Action::Back => self.loading = None,
+                Action::Quit => self.quit = true,
+                Action::Confirm if !path.trim().is_empty() => {
+                    let p = path.clone();
+                    self.loading = None;
+                    self.notice = Some(format!("Loading {p}…"));
+                    return vec![Effect::Send(Request::Load(p))];
+                }
+                _ => {}
             }
             return Vec::new();
         }
@@ -526,7 +559,15 @@ impl App {
                 self.help = true;
                 Vec::new()
             }
-            Action::HistoryPrev | Action::HistoryNext | Action::Add | Action::Delete => Vec::new(),
+            Action::HistoryPrev
+            | Action::HistoryNext
+            | Action::Add
+            | Action::Delete
+            | Action::Complete => Vec::new(),
+            Action::Load => {
+                self.loading = Some(String::new());
+                Vec::new()
+            }
             Action::OpenWatchlists => {
                 self.watchlists = Some(WatchlistsView {
                     loading: true,
@@ -865,6 +906,57 @@ impl App {
         }
         Vec::new()
     }
+}
+
+/// Completes a typed path to the longest common prefix of the entries it starts.
+pub fn complete_path(typed: &str) -> String {
+    let path = std::path::Path::new(typed);
+    let (dir, stem) = if typed.ends_with('/') || typed.is_empty() {
+        (path.to_path_buf(), String::new())
+    } else {
+        (
+            path.parent().map(|p| p.to_path_buf()).unwrap_or_default(),
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    let listing = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        dir.clone()
+    };
+    let Ok(entries) = std::fs::read_dir(&listing) else {
+        return typed.to_string();
+    };
+    let mut names: Vec<(String, bool)> = entries
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.path().is_dir(),
+            )
+        })
+        .filter(|(n, _)| n.starts_with(&stem))
+        .collect();
+    names.sort();
+    let Some((first, first_dir)) = names.first().cloned() else {
+        return typed.to_string();
+    };
+    let mut common = first.clone();
+    for (n, _) in &names[1..] {
+        let len = common
+            .chars()
+            .zip(n.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        common = common.chars().take(len).collect();
+    }
+    let mut out = dir.join(&common).to_string_lossy().into_owned();
+    if names.len() == 1 && first_dir {
+        out.push('/');
+    }
+    out
 }
 
 /// The hit count shown for a hunt, with its change since the run before.

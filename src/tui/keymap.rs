@@ -83,6 +83,10 @@ pub enum Action {
     Add,
     /// Delete the selected row (watchlists).
     Delete,
+    /// Load logs into the case.
+    Load,
+    /// Complete the typed path.
+    Complete,
     /// Delete a character while editing.
     Backspace,
 }
@@ -378,6 +382,18 @@ pub const BINDINGS: &[Binding] = &[
         Context::Watchlists,
         Action::Back,
         "close the watchlists",
+    ),
+    bind(
+        KeyCode::Char('L'),
+        Context::Global,
+        Action::Load,
+        "load logs: type a path (Tab completes)",
+    ),
+    bind(
+        KeyCode::Tab,
+        Context::Editing,
+        Action::Complete,
+        "complete the path (when loading)",
     ),
 ];
 

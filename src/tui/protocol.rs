@@ -36,6 +36,8 @@ pub enum Request {
     Console(String),
     /// Read every watchlist.
     Watchlists,
+    /// Load log files (a file, folder or glob) into the case.
+    Load(String),
     /// Add a row to a watchlist: (column, value) pairs.
     WatchlistAdd {
         /// Watchlist name.
@@ -163,6 +165,13 @@ pub enum Reply {
         lists: Vec<WatchlistData>,
         /// The watchlist an edit changed (its hunts re-run).
         changed: Option<String>,
+    },
+    /// A load finished: its summary and the new clock.
+    Loaded {
+        /// One line per file and a total.
+        summary: Vec<String>,
+        /// The investigation clock after the load.
+        clock: String,
     },
     /// Something failed outside a hunt run.
     Failed(String),

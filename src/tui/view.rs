@@ -55,6 +55,37 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     if app.help {
         draw_help(f, theme, area);
     }
+    if let Some(path) = &app.loading {
+        let rect = Rect::new(
+            area.x + 2,
+            area.y + area.height / 2 - 2,
+            area.width.saturating_sub(4),
+            3,
+        );
+        let line = Line::from(vec![
+            Span::raw(for_terminal(path).into_owned()),
+            Span::styled("▏", theme.accent),
+        ]);
+        f.render_widget(Clear, rect);
+        f.render_widget(
+            Paragraph::new(line).block(block(
+                " Load logs: a file, folder or glob (Tab completes, Enter loads) ",
+                true,
+                theme,
+            )),
+            rect,
+        );
+    }
+    if let Some(summary) = &app.load_summary {
+        let h = (summary.len() as u16 + 2).min(area.height.saturating_sub(2));
+        let rect = Rect::new(area.x + 2, area.y + 1, area.width.saturating_sub(4), h);
+        let lines: Vec<Line> = summary.iter().map(|l| Line::from(l.clone())).collect();
+        f.render_widget(Clear, rect);
+        f.render_widget(
+            Paragraph::new(lines).block(block(" Loaded (any key closes) ", true, theme)),
+            rect,
+        );
+    }
 }
 
 fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {

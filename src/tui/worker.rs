@@ -125,7 +125,7 @@ fn serve(
     }
     let lib = Library::load(extra);
     ensure_watchlists(&case, &lib.hunts)?;
-    let catalog = case.catalog()?;
+    let mut catalog = case.catalog()?;
     let previous = history(case.conn());
     let hunts = lib
         .hunts
@@ -178,11 +178,17 @@ fn serve(
                     }
                 }
                 Request::Watchlists => replies.send(watchlists(&case, None))?,
+                Request::Load(path) => {
+                    let reply = load(&case, &path);
+                    catalog = case.catalog()?;
+                    replies.send(reply)?;
+                }
                 Request::WatchlistAdd { name, pairs } => {
                     let reply = match crate::ingest::watchlist_edit::add(&case, &name, &pairs) {
                         Ok(()) => watchlists(&case, Some(name)),
                         Err(e) => Reply::Failed(format!("{e:#}")),
                     };
+                    catalog = case.catalog()?;
                     replies.send(reply)?;
                 }
                 Request::WatchlistRemove { name, key } => {
@@ -286,6 +292,51 @@ fn run_one(
         cancelled: was_cancelled,
     })?;
     Ok(())
+}
+
+/// Loads a path typed in the workbench and summarises the outcome per file.
+fn load(case: &Case, path: &str) -> Reply {
+    let options = LoadOptions {
+        table: None,
+        progress: false,
+    };
+    let path = PathBuf::from(path.trim());
+    match load_paths(case, std::slice::from_ref(&path), &options) {
+        Ok(report) => {
+            let mut summary: Vec<String> = report
+                .files
+                .iter()
+                .map(|f| {
+                    for_terminal(&format!(
+                        "{:?} {} → {}: read {}, loaded {}, rejected {}",
+                        f.status,
+                        f.path.display(),
+                        f.table,
+                        f.rows_read,
+                        f.rows_loaded,
+                        f.rows_rejected
+                    ))
+                    .into_owned()
+                })
+                .collect();
+            let (read, loaded, rejected) = report.files.iter().fold((0, 0, 0), |a, f| {
+                (
+                    a.0 + f.rows_read,
+                    a.1 + f.rows_loaded,
+                    a.2 + f.rows_rejected,
+                )
+            });
+            summary.push(format!("total: read {read}, loaded {loaded}, rejected {rejected} (rejected lines are in quarry_rejects)"));
+            let clock = case
+                .clock()
+                .ok()
+                .flatten()
+                .map(|c| c.format("%Y-%m-%d %H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            Reply::Loaded { summary, clock }
+        }
+        Err(e) => Reply::Failed(format!("cannot load {}: {e:#}", path.display())),
+    }
 }
 
 /// Every watchlist of the case with its rows.
