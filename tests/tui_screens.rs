@@ -272,7 +272,7 @@ fn filter_sort_and_the_hunt_detail_screen() {
     }
     app.on_key(key(KeyCode::Enter), now);
     let h = app.current().unwrap();
-    assert_eq!(h.visible_hits(), vec![1]);
+    assert_eq!(h.visible_hits(), [1]);
     // Drilling into the only visible hit sends that hit, not the first of all.
     let effects = app.on_key(key(KeyCode::Enter), now);
     assert!(
@@ -285,9 +285,9 @@ fn filter_sort_and_the_hunt_detail_screen() {
     app.on_key(key(KeyCode::Char('s')), now);
     app.on_key(key(KeyCode::Char('s')), now);
     assert_eq!(app.current().unwrap().sort, Some((1, false)));
-    assert_eq!(app.current().unwrap().visible_hits(), vec![2, 1, 0]);
+    assert_eq!(app.current().unwrap().visible_hits(), [2, 1, 0]);
     app.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT), now);
-    assert_eq!(app.current().unwrap().visible_hits(), vec![0, 1, 2]);
+    assert_eq!(app.current().unwrap().visible_hits(), [0, 1, 2]);
     insta::assert_snapshot!("sorted", screen(&app, now, 100, 12));
     app.on_key(key(KeyCode::Char('i')), now);
     assert!(app.detail);

@@ -74,11 +74,22 @@ pub struct HuntState {
     pub filter: String,
     /// Sort column and descending flag.
     pub sort: Option<(usize, bool)>,
+    /// The shown hits: indexes into the result, filtered and sorted.
+    pub visible: Vec<usize>,
 }
 
 impl HuntState {
-    /// Indexes of the hits to show, filtered and sorted.
-    pub fn visible_hits(&self) -> Vec<usize> {
+    /// Indexes of the hits to show, filtered and sorted (kept from the last change).
+    pub fn visible_hits(&self) -> &[usize] {
+        &self.visible
+    }
+
+    /// Recomputes the shown hits after the result, the filter or the sort changed.
+    pub fn refresh_view(&mut self) {
+        self.visible = self.compute_visible();
+    }
+
+    fn compute_visible(&self) -> Vec<usize> {
         let Some(r) = &self.result else {
             return Vec::new();
         };
@@ -342,6 +353,7 @@ impl App {
                         due: None,
                         filter: String::new(),
                         sort: None,
+                        visible: Vec::new(),
                     })
                     .collect();
                 self.run_all()
@@ -366,6 +378,7 @@ impl App {
                         }
                         h.hit = h.hit.min(result.hit_count.saturating_sub(1));
                         h.result = Some(*result);
+                        h.refresh_view();
                         h.state = RunState::Done;
                     }
                 }
@@ -480,6 +493,7 @@ impl App {
                 } else if self.filtering {
                     if let Some(h) = self.hunts.get_mut(self.selected) {
                         h.filter.push(c);
+                        h.refresh_view();
                         h.hit = 0;
                     }
                 }
@@ -526,11 +540,13 @@ impl App {
                     self.filtering = false;
                     if let Some(h) = self.hunts.get_mut(self.selected) {
                         h.filter.clear();
+                        h.refresh_view();
                     }
                 }
                 Action::Backspace => {
                     if let Some(h) = self.hunts.get_mut(self.selected) {
                         h.filter.pop();
+                        h.refresh_view();
                     }
                 }
                 Action::Quit => self.quit = true,
@@ -601,6 +617,7 @@ impl App {
                         _ => None,
                     };
                     h.hit = 0;
+                    h.refresh_view();
                 }
                 Vec::new()
             }
