@@ -413,15 +413,19 @@ fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
     );
     let (mut app, now) = app();
     app.on_key(KeyEvent::new(KeyCode::Char('L'), KeyModifiers::SHIFT), now);
-    assert_eq!(app.loading.as_deref(), Some(""));
+    assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some(""));
     for c in typed.chars() {
         app.on_key(key(KeyCode::Char(c)), now);
     }
     app.on_key(key(KeyCode::Tab), now);
     assert!(
-        app.loading.as_ref().unwrap().ends_with("firewall-logs/"),
+        app.prompt
+            .as_ref()
+            .unwrap()
+            .text
+            .ends_with("firewall-logs/"),
         "{:?} {typed}",
-        app.loading
+        app.prompt.as_ref().map(|p| p.text.clone())
     );
     let effects = app.on_key(key(KeyCode::Enter), now);
     assert!(
@@ -442,4 +446,33 @@ fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
     insta::assert_snapshot!("load_summary", screen(&app, now, 90, 10));
     app.on_key(key(KeyCode::Char('j')), now);
     assert!(app.load_summary.is_none());
+}
+
+#[test]
+fn export_prompts_for_a_path_and_copy_puts_the_row_on_the_clipboard() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('e')), now);
+    assert_eq!(app.prompt.as_ref().unwrap().text, "probe.csv");
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Backspace), now);
+    }
+    for c in "parquet".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::Export { sql, path })] => {
+            assert_eq!(path, "probe.parquet");
+            assert_eq!(sql, "SELECT 1");
+        }
+        other => panic!("{other:?}"),
+    }
+    app.on_key(key(KeyCode::Tab), now);
+    let effects = app.on_key(key(KeyCode::Char('y')), now);
+    match &effects[..] {
+        [Effect::Copy(text)] => assert!(text.contains("\"SrcIpAddr\":\"10.0.0.0\""), "{text}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(quarry::tui::base64(b"quarry"), "cXVhcnJ5");
+    assert_eq!(quarry::tui::base64(b"ab"), "YWI=");
 }

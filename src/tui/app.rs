@@ -23,6 +23,26 @@ pub enum Effect {
     Send(Request),
     /// Interrupt the statement running now.
     Cancel,
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
+}
+
+/// What a path prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Load logs from the path.
+    Load,
+    /// Export the hunt's hits to the path (the extension picks the format).
+    Export,
+}
+
+/// A path being typed.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// What it is for.
+    pub kind: PromptKind,
+    /// The text typed.
+    pub text: String,
 }
 
 /// Which pane has the keyboard.
@@ -238,8 +258,8 @@ pub struct App {
     pub history: Vec<String>,
     /// The watchlist screen, when open.
     pub watchlists: Option<WatchlistsView>,
-    /// The path being typed for a load, when the load prompt is open.
-    pub loading: Option<String>,
+    /// A path being typed (to load or to export to).
+    pub prompt: Option<Prompt>,
     /// The last load's summary (shown until a key is pressed).
     pub load_summary: Option<Vec<String>>,
     /// Case file.
@@ -270,7 +290,7 @@ impl App {
             Context::Editing
         } else if self.watchlists.is_some() {
             Context::Watchlists
-        } else if self.editing.is_some() || self.filtering || self.loading.is_some() {
+        } else if self.editing.is_some() || self.filtering || self.prompt.is_some() {
             Context::Editing
         } else if self.drill.is_some() {
             Context::Drill
@@ -444,6 +464,10 @@ impl App {
                     .flat_map(|i| self.request_run(i, now))
                     .collect()
             }
+            Reply::Exported(message) => {
+                self.notice = Some(message);
+                Vec::new()
+            }
             Reply::Loaded { summary, clock } => {
                 self.clock = clock;
                 self.notice = summary.last().cloned();
@@ -485,8 +509,8 @@ impl App {
                 } else if let Some(e) = self.editing.as_mut() {
                     e.buffer.push(c);
                     e.error = None;
-                } else if let Some(path) = self.loading.as_mut() {
-                    path.push(c);
+                } else if let Some(p) = self.prompt.as_mut() {
+                    p.text.push(c);
                 } else if let Some(text) = self.watchlists.as_mut().and_then(|w| w.adding.as_mut())
                 {
                     text.push(c);
@@ -509,19 +533,19 @@ impl App {
         if self.load_summary.take().is_some() {
             return Vec::new();
         }
-        if let Some(path) = self.loading.as_mut() {
+        if let Some(p) = self.prompt.as_mut() {
             match action {
                 Action::Backspace => {
-                    path.pop();
+                    p.text.pop();
                 }
-                Action::Complete => *path = complete_path(path),
-                Action::Back => self.loading = None,
+                Action::Complete => p.text = complete_path(&p.text),
+                Action::Back => self.prompt = None,
                 Action::Quit => self.quit = true,
-                Action::Confirm if !path.trim().is_empty() => {
-                    let p = path.clone();
-                    self.loading = None;
-                    self.notice = Some(format!("Loading {p}…"));
-                    return vec![Effect::Send(Request::Load(p))];
+                Action::Confirm if !p.text.trim().is_empty() => {
+                    let Some(Prompt { kind, text }) = self.prompt.take() else {
+                        return Vec::new();
+                    };
+                    return self.submit_prompt(kind, text);
                 }
                 _ => {}
             }
@@ -581,9 +605,22 @@ impl App {
             | Action::Delete
             | Action::Complete => Vec::new(),
             Action::Load => {
-                self.loading = Some(String::new());
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Load,
+                    text: String::new(),
+                });
                 Vec::new()
             }
+            Action::Export => {
+                if let Some(h) = self.current() {
+                    self.prompt = Some(Prompt {
+                        kind: PromptKind::Export,
+                        text: format!("{}.csv", h.row.id),
+                    });
+                }
+                Vec::new()
+            }
+            Action::Copy => self.copy(),
             Action::OpenWatchlists => {
                 self.watchlists = Some(WatchlistsView {
                     loading: true,
@@ -688,6 +725,53 @@ impl App {
                 }
                 Vec::new()
             }
+        }
+    }
+
+    fn submit_prompt(&mut self, kind: PromptKind, text: String) -> Vec<Effect> {
+        match kind {
+            PromptKind::Load => {
+                self.notice = Some(format!("Loading {text}…"));
+                vec![Effect::Send(Request::Load(text))]
+            }
+            PromptKind::Export => {
+                let Some(sql) = self
+                    .current()
+                    .and_then(|h| h.result.as_ref())
+                    .map(|r| r.sql.clone())
+                    .filter(|s| !s.is_empty())
+                else {
+                    self.notice = Some("nothing to export: the hunt has no result".into());
+                    return Vec::new();
+                };
+                vec![Effect::Send(Request::Export { sql, path: text })]
+            }
+        }
+    }
+
+    /// Copies the selected row (hit or event) to the clipboard.
+    fn copy(&mut self) -> Vec<Effect> {
+        let text = if let Some(d) = &self.drill {
+            d.rows.get(d.selected).map(|r| {
+                d.columns
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| format!("{c}\t{v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        } else {
+            self.current().and_then(|h| {
+                let i = *h.visible_hits().get(h.hit)?;
+                h.result.as_ref()?.hits.get(i).map(|v| v.to_string())
+            })
+        };
+        match text {
+            Some(t) => {
+                self.notice = Some(format!("copied {} bytes to the clipboard", t.len()));
+                vec![Effect::Copy(t)]
+            }
+            None => Vec::new(),
         }
     }
 

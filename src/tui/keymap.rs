@@ -87,6 +87,10 @@ pub enum Action {
     Load,
     /// Complete the typed path.
     Complete,
+    /// Export the hunt's hits to a file.
+    Export,
+    /// Copy the selected row to the clipboard.
+    Copy,
     /// Delete a character while editing.
     Backspace,
 }
@@ -394,6 +398,18 @@ pub const BINDINGS: &[Binding] = &[
         Context::Editing,
         Action::Complete,
         "complete the path (when loading)",
+    ),
+    bind(
+        KeyCode::Char('e'),
+        Context::Global,
+        Action::Export,
+        "export the hunt's hits (.csv, .json or .parquet)",
+    ),
+    bind(
+        KeyCode::Char('y'),
+        Context::Global,
+        Action::Copy,
+        "copy the selected row to the clipboard (OSC 52)",
     ),
 ];
 

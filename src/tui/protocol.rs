@@ -38,6 +38,13 @@ pub enum Request {
     Watchlists,
     /// Load log files (a file, folder or glob) into the case.
     Load(String),
+    /// Write a query's rows to a file (CSV, JSON or Parquet by extension).
+    Export {
+        /// The query.
+        sql: String,
+        /// The file.
+        path: String,
+    },
     /// Add a row to a watchlist: (column, value) pairs.
     WatchlistAdd {
         /// Watchlist name.
@@ -173,6 +180,8 @@ pub enum Reply {
         /// The investigation clock after the load.
         clock: String,
     },
+    /// An export finished (the message says where and how many rows).
+    Exported(String),
     /// Something failed outside a hunt run.
     Failed(String),
 }

@@ -12,7 +12,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::app::{cell, hit_label, App, Focus, HuntState, RunState};
+use super::app::{cell, hit_label, App, Focus, HuntState, PromptKind, RunState};
 use super::keymap::{key_name, Context, BINDINGS};
 use super::theme::Theme;
 use crate::hunts::run::Status;
@@ -55,7 +55,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     if app.help {
         draw_help(f, theme, area);
     }
-    if let Some(path) = &app.loading {
+    if let Some(p) = &app.prompt {
         let rect = Rect::new(
             area.x + 2,
             area.y + area.height / 2 - 2,
@@ -63,18 +63,15 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
             3,
         );
         let line = Line::from(vec![
-            Span::raw(for_terminal(path).into_owned()),
+            Span::raw(for_terminal(&p.text).into_owned()),
             Span::styled("▏", theme.accent),
         ]);
+        let title = match p.kind {
+            PromptKind::Load => " Load logs: a file, folder or glob (Tab completes, Enter loads) ",
+            PromptKind::Export => " Export the hits to: .csv, .json or .parquet (Enter writes) ",
+        };
         f.render_widget(Clear, rect);
-        f.render_widget(
-            Paragraph::new(line).block(block(
-                " Load logs: a file, folder or glob (Tab completes, Enter loads) ",
-                true,
-                theme,
-            )),
-            rect,
-        );
+        f.render_widget(Paragraph::new(line).block(block(title, true, theme)), rect);
     }
     if let Some(summary) = &app.load_summary {
         let h = (summary.len() as u16 + 2).min(area.height.saturating_sub(2));

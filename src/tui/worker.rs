@@ -178,6 +178,7 @@ fn serve(
                     }
                 }
                 Request::Watchlists => replies.send(watchlists(&case, None))?,
+                Request::Export { sql, path } => replies.send(export(&case, &sql, &path))?,
                 Request::Load(path) => {
                     let reply = load(&case, &path);
                     catalog = case.catalog()?;
@@ -292,6 +293,36 @@ fn run_one(
         cancelled: was_cancelled,
     })?;
     Ok(())
+}
+
+/// Writes a query's rows to `path`; the extension picks the format.
+fn export(case: &Case, sql: &str, path: &str) -> Reply {
+    let path = path.trim();
+    let format = match path
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => "csv, HEADER",
+        Some("json") | Some("ndjson") => "json",
+        Some("parquet") => "parquet",
+        _ => {
+            return Reply::Failed(format!(
+                "export to {path}: use a .csv, .json or .parquet file"
+            ))
+        }
+    };
+    let copy = format!(
+        "COPY ({sql}) TO {} (FORMAT {format})",
+        crate::kql::functions::quote_str(path)
+    );
+    match case.conn().execute(&copy, []) {
+        Ok(n) => {
+            Reply::Exported(for_terminal(&format!("exported {n} rows to {path}")).into_owned())
+        }
+        Err(e) => Reply::Failed(format!("export to {path}: {e}")),
+    }
 }
 
 /// Loads a path typed in the workbench and summarises the outcome per file.
