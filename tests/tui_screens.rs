@@ -476,3 +476,25 @@ fn export_prompts_for_a_path_and_copy_puts_the_row_on_the_clipboard() {
     assert_eq!(quarry::tui::base64(b"quarry"), "cXVhcnJ5");
     assert_eq!(quarry::tui::base64(b"ab"), "YWI=");
 }
+
+#[test]
+fn the_command_palette_finds_and_runs_actions_by_name() {
+    let (mut app, now) = app();
+    app.on_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::SHIFT), now);
+    assert!(app.palette.is_some());
+    for c in "console".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    insta::assert_snapshot!("palette", screen(&app, now, 90, 10));
+    app.on_key(key(KeyCode::Enter), now);
+    assert!(app.palette.is_none());
+    assert!(app.console.is_some(), "the palette ran the console action");
+    app.on_key(key(KeyCode::Esc), now);
+    // Every action but typing ones is in the palette exactly once.
+    let all = quarry::tui::keymap::palette_entries("");
+    let mut actions: Vec<String> = all.iter().map(|(a, _, _)| format!("{a:?}")).collect();
+    let n = actions.len();
+    actions.dedup();
+    assert_eq!(actions.len(), n);
+    assert!(all.iter().any(|(_, _, h)| h.contains("run every hunt")));
+}

@@ -260,6 +260,8 @@ pub struct App {
     pub watchlists: Option<WatchlistsView>,
     /// A path being typed (to load or to export to).
     pub prompt: Option<Prompt>,
+    /// The command palette: (query, selected entry), when open.
+    pub palette: Option<(String, usize)>,
     /// The last load's summary (shown until a key is pressed).
     pub load_summary: Option<Vec<String>>,
     /// Case file.
@@ -284,7 +286,9 @@ impl App {
 
     /// The keymap context for the current state.
     pub fn context(&self) -> Context {
-        if self.console.is_some() {
+        if self.palette.is_some() {
+            Context::Palette
+        } else if self.console.is_some() {
             Context::Console
         } else if self.watchlists.as_ref().is_some_and(|w| w.adding.is_some()) {
             Context::Editing
@@ -503,7 +507,10 @@ impl App {
         let context = self.context();
         let Some(action) = lookup(&key, context) else {
             if let KeyCode::Char(c) = key.code {
-                if let Some(console) = self.console.as_mut() {
+                if let Some((query, selected)) = self.palette.as_mut() {
+                    query.push(c);
+                    *selected = 0;
+                } else if let Some(console) = self.console.as_mut() {
                     console.input.push(c);
                     console.position = None;
                 } else if let Some(e) = self.editing.as_mut() {
@@ -524,6 +531,32 @@ impl App {
             }
             return Vec::new();
         };
+        if let Some((query, selected)) = self.palette.as_mut() {
+            let entries = super::keymap::palette_entries(query);
+            match action {
+                Action::Up => *selected = selected.saturating_sub(1),
+                Action::Down => *selected = (*selected + 1).min(entries.len().saturating_sub(1)),
+                Action::Backspace => {
+                    query.pop();
+                    *selected = 0;
+                }
+                Action::Back => self.palette = None,
+                Action::Confirm => {
+                    let chosen = entries.get(*selected).map(|e| e.0);
+                    self.palette = None;
+                    if let Some(a) = chosen {
+                        return self.perform(a, now);
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        self.perform(action, now)
+    }
+
+    /// Carries out an action (from a key or the palette).
+    fn perform(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         if self.help && action != Action::Quit {
             if matches!(action, Action::Help | Action::Back) {
                 self.help = false;
@@ -621,6 +654,10 @@ impl App {
                 Vec::new()
             }
             Action::Copy => self.copy(),
+            Action::Palette => {
+                self.palette = Some((String::new(), 0));
+                Vec::new()
+            }
             Action::OpenWatchlists => {
                 self.watchlists = Some(WatchlistsView {
                     loading: true,

@@ -22,6 +22,8 @@ pub enum Context {
     Console,
     /// The watchlist screen.
     Watchlists,
+    /// The command palette.
+    Palette,
 }
 
 /// What a key does.
@@ -91,6 +93,8 @@ pub enum Action {
     Export,
     /// Copy the selected row to the clipboard.
     Copy,
+    /// Open the command palette.
+    Palette,
     /// Delete a character while editing.
     Backspace,
 }
@@ -411,6 +415,32 @@ pub const BINDINGS: &[Binding] = &[
         Action::Copy,
         "copy the selected row to the clipboard (OSC 52)",
     ),
+    bind(
+        KeyCode::Char(':'),
+        Context::Global,
+        Action::Palette,
+        "command palette: every action, by name",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Palette,
+        Action::Confirm,
+        "do the selected action",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Palette,
+        Action::Back,
+        "close the palette",
+    ),
+    bind(KeyCode::Up, Context::Palette, Action::Up, "previous action"),
+    bind(KeyCode::Down, Context::Palette, Action::Down, "next action"),
+    bind(
+        KeyCode::Backspace,
+        Context::Palette,
+        Action::Backspace,
+        "delete a character",
+    ),
 ];
 
 /// The action of `key` in `context` (a context binding wins over a global one). While
@@ -421,7 +451,10 @@ pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
             && (b.mods == key.modifiers
                 || (b.mods.is_empty() && key.modifiers == KeyModifiers::SHIFT))
     };
-    if matches!(context, Context::Editing | Context::Console) {
+    if matches!(
+        context,
+        Context::Editing | Context::Console | Context::Palette
+    ) {
         return BINDINGS
             .iter()
             .filter(|b| b.context == context)
@@ -506,4 +539,27 @@ mod tests {
     fn every_binding_has_help() {
         assert!(BINDINGS.iter().all(|b| !b.help.is_empty()));
     }
+}
+
+/// The palette's entries: one per action that is not only for typing, with its first key
+/// and description, filtered by `query` (case-insensitive, on the description).
+pub fn palette_entries(query: &str) -> Vec<(Action, String, &'static str)> {
+    let q = query.to_lowercase();
+    let mut seen: Vec<Action> = Vec::new();
+    let mut out = Vec::new();
+    for b in BINDINGS {
+        if matches!(
+            b.context,
+            Context::Editing | Context::Console | Context::Palette
+        ) || matches!(b.action, Action::Palette | Action::Up | Action::Down)
+            || seen.contains(&b.action)
+        {
+            continue;
+        }
+        seen.push(b.action);
+        if b.help.to_lowercase().contains(&q) {
+            out.push((b.action, key_name(b), b.help));
+        }
+    }
+    out
 }

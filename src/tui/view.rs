@@ -55,6 +55,30 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     if app.help {
         draw_help(f, theme, area);
     }
+    if let Some((query, selected)) = &app.palette {
+        let entries = super::keymap::palette_entries(query);
+        let h = (entries.len() as u16 + 3).min(area.height.saturating_sub(2));
+        let w = area.width.saturating_sub(8).min(70);
+        let rect = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
+        let mut lines = vec![Line::from(vec![
+            Span::styled(": ", theme.accent),
+            Span::raw(for_terminal(query).into_owned()),
+            Span::styled("▏", theme.accent),
+        ])];
+        for (i, (_, key, help)) in entries.iter().enumerate() {
+            let style = if i == *selected {
+                theme.selection
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(Span::styled(format!("{help:<52} {key}"), style)));
+        }
+        f.render_widget(Clear, rect);
+        f.render_widget(
+            Paragraph::new(lines).block(block(" Commands (Enter runs, Esc closes) ", true, theme)),
+            rect,
+        );
+    }
     if let Some(p) = &app.prompt {
         let rect = Rect::new(
             area.x + 2,
@@ -717,6 +741,7 @@ fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
         (Context::Editing, "editing a value"),
         (Context::Console, "console"),
         (Context::Watchlists, "watchlists"),
+        (Context::Palette, "command palette"),
     ] {
         lines.push(Line::from(Span::styled(label, theme.accent)));
         for b in BINDINGS.iter().filter(|b| b.context == ctx) {
