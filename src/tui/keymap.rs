@@ -503,6 +503,29 @@ pub fn key_name(b: &Binding) -> String {
     }
 }
 
+/// The palette's entries: one per action that is not only for typing, with its first key
+/// and description, filtered by `query` (case-insensitive, on the description).
+pub fn palette_entries(query: &str) -> Vec<(Action, String, &'static str)> {
+    let q = query.to_lowercase();
+    let mut seen: Vec<Action> = Vec::new();
+    let mut out = Vec::new();
+    for b in BINDINGS {
+        if matches!(
+            b.context,
+            Context::Editing | Context::Console | Context::Palette
+        ) || matches!(b.action, Action::Palette | Action::Up | Action::Down)
+            || seen.contains(&b.action)
+        {
+            continue;
+        }
+        seen.push(b.action);
+        if b.help.to_lowercase().contains(&q) {
+            out.push((b.action, key_name(b), b.help));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,27 +562,4 @@ mod tests {
     fn every_binding_has_help() {
         assert!(BINDINGS.iter().all(|b| !b.help.is_empty()));
     }
-}
-
-/// The palette's entries: one per action that is not only for typing, with its first key
-/// and description, filtered by `query` (case-insensitive, on the description).
-pub fn palette_entries(query: &str) -> Vec<(Action, String, &'static str)> {
-    let q = query.to_lowercase();
-    let mut seen: Vec<Action> = Vec::new();
-    let mut out = Vec::new();
-    for b in BINDINGS {
-        if matches!(
-            b.context,
-            Context::Editing | Context::Console | Context::Palette
-        ) || matches!(b.action, Action::Palette | Action::Up | Action::Down)
-            || seen.contains(&b.action)
-        {
-            continue;
-        }
-        seen.push(b.action);
-        if b.help.to_lowercase().contains(&q) {
-            out.push((b.action, key_name(b), b.help));
-        }
-    }
-    out
 }
