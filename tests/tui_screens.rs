@@ -498,3 +498,18 @@ fn the_command_palette_finds_and_runs_actions_by_name() {
     assert_eq!(actions.len(), n);
     assert!(all.iter().any(|(_, _, h)| h.contains("run every hunt")));
 }
+
+#[test]
+fn the_clock_prompt_starts_from_the_current_clock() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('t')), now);
+    assert_eq!(app.prompt.as_ref().unwrap().text, "2025-11-20T12:00:00Z");
+    for _ in 0.."2025-11-20T12:00:00Z".len() {
+        app.on_key(key(KeyCode::Backspace), now);
+    }
+    for c in "auto".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(matches!(&effects[..], [Effect::Send(Request::SetClock(t))] if t == "auto"));
+}

@@ -1,7 +1,5 @@
 //! `quarry clock`: the investigation clock that `now()` and `ago()` read.
 
-use chrono::{DateTime, NaiveDateTime};
-
 use super::CaseArgs;
 use crate::engine::{ClockSource, CLOCK_FORMAT};
 
@@ -27,32 +25,14 @@ pub enum ClockAction {
     Auto,
 }
 
-/// Parses an ISO 8601 time given on the command line into UTC.
-pub fn parse_time(text: &str) -> anyhow::Result<NaiveDateTime> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.naive_utc());
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), format) {
-            return Ok(t);
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(d.and_time(chrono::NaiveTime::MIN));
-    }
-    anyhow::bail!("{text:?} is not a time; write it like 2025-03-01T12:00:00Z")
-}
-
 /// Runs `quarry clock`.
 pub fn run(case: &CaseArgs, args: &ClockArgs) -> anyhow::Result<()> {
     let case = case.open()?;
     match &args.action {
         None | Some(ClockAction::Show) => {}
-        Some(ClockAction::Set { time }) => case.set_clock(Some(parse_time(time)?))?,
+        Some(ClockAction::Set { time }) => {
+            case.set_clock(Some(crate::engine::parse_time(time)?))?
+        }
         Some(ClockAction::Auto) => {
             case.set_clock(None)?;
             case.refresh_auto_clock()?;

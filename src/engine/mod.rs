@@ -150,3 +150,23 @@ pub fn default_case_path(name: &str) -> Result<PathBuf> {
     })?;
     Ok(dirs.data_dir().join("cases").join(format!("{name}.duckdb")))
 }
+
+/// Parses an ISO 8601 time (as typed for the clock) into UTC.
+pub fn parse_time(text: &str) -> anyhow::Result<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.naive_utc());
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), format) {
+            return Ok(t);
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN));
+    }
+    anyhow::bail!("{text:?} is not a time; write it like 2025-03-01T12:00:00Z")
+}

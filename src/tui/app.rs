@@ -34,6 +34,8 @@ pub enum PromptKind {
     Load,
     /// Export the hunt's hits to the path (the extension picks the format).
     Export,
+    /// Set the investigation clock (a time, or `auto`).
+    Clock,
 }
 
 /// A path being typed.
@@ -654,6 +656,13 @@ impl App {
                 Vec::new()
             }
             Action::Copy => self.copy(),
+            Action::SetClock => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Clock,
+                    text: self.clock.replace(' ', "T"),
+                });
+                Vec::new()
+            }
             Action::Palette => {
                 self.palette = Some((String::new(), 0));
                 Vec::new()
@@ -771,6 +780,7 @@ impl App {
                 self.notice = Some(format!("Loading {text}…"));
                 vec![Effect::Send(Request::Load(text))]
             }
+            PromptKind::Clock => vec![Effect::Send(Request::SetClock(text))],
             PromptKind::Export => {
                 let Some(sql) = self
                     .current()

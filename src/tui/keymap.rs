@@ -95,6 +95,8 @@ pub enum Action {
     Copy,
     /// Open the command palette.
     Palette,
+    /// Set the investigation clock.
+    SetClock,
     /// Delete a character while editing.
     Backspace,
 }
@@ -440,6 +442,12 @@ pub const BINDINGS: &[Binding] = &[
         Context::Palette,
         Action::Backspace,
         "delete a character",
+    ),
+    bind(
+        KeyCode::Char('t'),
+        Context::Global,
+        Action::SetClock,
+        "set the investigation clock (a time, or auto)",
     ),
 ];
 

@@ -38,6 +38,8 @@ pub enum Request {
     Watchlists,
     /// Load log files (a file, folder or glob) into the case.
     Load(String),
+    /// Pin the investigation clock to a time, or `auto`.
+    SetClock(String),
     /// Write a query's rows to a file (CSV, JSON or Parquet by extension).
     Export {
         /// The query.

@@ -93,6 +93,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         let title = match p.kind {
             PromptKind::Load => " Load logs: a file, folder or glob (Tab completes, Enter loads) ",
             PromptKind::Export => " Export the hits to: .csv, .json or .parquet (Enter writes) ",
+            PromptKind::Clock => " Investigation clock: a UTC time, or auto (Enter sets) ",
         };
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(line).block(block(title, true, theme)), rect);

@@ -179,6 +179,11 @@ fn serve(
                 }
                 Request::Watchlists => replies.send(watchlists(&case, None))?,
                 Request::Export { sql, path } => replies.send(export(&case, &sql, &path))?,
+                Request::SetClock(text) => {
+                    let reply = set_clock(&case, &text);
+                    catalog = case.catalog()?;
+                    replies.send(reply)?;
+                }
                 Request::Load(path) => {
                     let reply = load(&case, &path);
                     catalog = case.catalog()?;
@@ -322,6 +327,33 @@ fn export(case: &Case, sql: &str, path: &str) -> Reply {
             Reply::Exported(for_terminal(&format!("exported {n} rows to {path}")).into_owned())
         }
         Err(e) => Reply::Failed(format!("export to {path}: {e}")),
+    }
+}
+
+/// Pins the clock (or returns it to automatic) and reports the new value.
+fn set_clock(case: &Case, text: &str) -> Reply {
+    let text = text.trim();
+    let at = if text.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        match crate::engine::parse_time(text) {
+            Ok(t) => Some(t),
+            Err(e) => return Reply::Failed(format!("{e:#}")),
+        }
+    };
+    if let Err(e) = case.set_clock(at) {
+        return Reply::Failed(format!("cannot set the clock: {e}"));
+    }
+    let clock = case
+        .clock()
+        .ok()
+        .flatten()
+        .map(|c| c.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    let how = if at.is_some() { "pinned" } else { "automatic" };
+    Reply::Loaded {
+        summary: vec![format!("clock {how}: {clock}; every hunt runs again")],
+        clock,
     }
 }
 
