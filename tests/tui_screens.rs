@@ -513,3 +513,19 @@ fn the_clock_prompt_starts_from_the_current_clock() {
     let effects = app.on_key(key(KeyCode::Enter), now);
     assert!(matches!(&effects[..], [Effect::Send(Request::SetClock(t))] if t == "auto"));
 }
+
+#[test]
+fn the_hunt_list_filters_by_name_or_tactic() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('/')), now);
+    for c in "exfil".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    assert_eq!(app.visible_hunts(), [1]);
+    assert_eq!(app.selected, 1, "the selection moves to a shown hunt");
+    app.on_key(key(KeyCode::Enter), now);
+    insta::assert_snapshot!("hunt_filter", screen(&app, now, 90, 12));
+    app.on_key(key(KeyCode::Char('/')), now);
+    app.on_key(key(KeyCode::Esc), now);
+    assert_eq!(app.visible_hunts(), [0, 1]);
+}

@@ -264,6 +264,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The command palette: (query, selected entry), when open.
     pub palette: Option<(String, usize)>,
+    /// Only hunts whose name, tactics or id contain this are listed.
+    pub hunt_filter: String,
     /// The last load's summary (shown until a key is pressed).
     pub load_summary: Option<Vec<String>>,
     /// Case file.
@@ -524,11 +526,7 @@ impl App {
                 {
                     text.push(c);
                 } else if self.filtering {
-                    if let Some(h) = self.hunts.get_mut(self.selected) {
-                        h.filter.push(c);
-                        h.refresh_view();
-                        h.hit = 0;
-                    }
+                    self.edit_filter(|f| f.push(c));
                 }
             }
             return Vec::new();
@@ -597,17 +595,11 @@ impl App {
                 Action::Confirm => self.filtering = false,
                 Action::Back => {
                     self.filtering = false;
-                    if let Some(h) = self.hunts.get_mut(self.selected) {
-                        h.filter.clear();
-                        h.refresh_view();
-                    }
+                    self.edit_filter(String::clear);
                 }
-                Action::Backspace => {
-                    if let Some(h) = self.hunts.get_mut(self.selected) {
-                        h.filter.pop();
-                        h.refresh_view();
-                    }
-                }
+                Action::Backspace => self.edit_filter(|f| {
+                    f.pop();
+                }),
                 Action::Quit => self.quit = true,
                 _ => {}
             }
@@ -771,6 +763,39 @@ impl App {
                 }
                 Vec::new()
             }
+        }
+    }
+
+    /// Hunts matching the hunt-list filter (name, tactics or id), in library order.
+    pub fn visible_hunts(&self) -> Vec<usize> {
+        let q = self.hunt_filter.to_lowercase();
+        self.hunts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                q.is_empty()
+                    || h.row.name.to_lowercase().contains(&q)
+                    || h.row.tactics.to_lowercase().contains(&q)
+                    || h.row.id.to_lowercase().contains(&q)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Edits the filter of the focused list: the hunt list's, or the selected hunt's hits'.
+    fn edit_filter(&mut self, edit: impl FnOnce(&mut String)) {
+        if self.focus() == Focus::Hunts {
+            edit(&mut self.hunt_filter);
+            let visible = self.visible_hunts();
+            if !visible.contains(&self.selected) {
+                if let Some(first) = visible.first() {
+                    self.selected = *first;
+                }
+            }
+        } else if let Some(h) = self.hunts.get_mut(self.selected) {
+            edit(&mut h.filter);
+            h.refresh_view();
+            h.hit = 0;
         }
     }
 
@@ -956,7 +981,16 @@ impl App {
             return;
         }
         match self.focus() {
-            Focus::Hunts => self.selected = step(self.selected, self.hunts.len()),
+            Focus::Hunts => {
+                let visible = self.visible_hunts();
+                let pos = visible
+                    .iter()
+                    .position(|i| *i == self.selected)
+                    .unwrap_or(0);
+                if let Some(i) = visible.get(step(pos, visible.len())) {
+                    self.selected = *i;
+                }
+            }
             Focus::Hits => {
                 if let Some(h) = self.hunts.get_mut(self.selected) {
                     let n = h.visible_hits().len();

@@ -449,6 +449,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::SetClock,
         "set the investigation clock (a time, or auto)",
     ),
+    bind(
+        KeyCode::Char('/'),
+        Context::Hunts,
+        Action::Filter,
+        "filter the hunts by name or tactic",
+    ),
 ];
 
 /// The action of `key` in `context` (a context binding wins over a global one). While

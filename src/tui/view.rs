@@ -123,9 +123,10 @@ fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
 fn draw_main(f: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Instant) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(area);
-    let items: Vec<ListItem> = app
-        .hunts
+    let visible = app.visible_hunts();
+    let items: Vec<ListItem> = visible
         .iter()
+        .map(|i| &app.hunts[*i])
         .map(|h| {
             let label = hit_label(h, now);
             let style = match h.result.as_ref().map(|r| r.status) {
@@ -151,9 +152,15 @@ fn draw_main(f: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Instant) 
             ])
         })
         .collect();
-    let mut state = ListState::default().with_selected(Some(app.selected));
+    let mut state =
+        ListState::default().with_selected(visible.iter().position(|i| *i == app.selected));
+    let title = if app.hunt_filter.is_empty() && !(app.filtering && app.focus() == Focus::Hunts) {
+        " Hunts ".to_string()
+    } else {
+        format!(" Hunts /{}▏ ", for_terminal(&app.hunt_filter))
+    };
     let list = List::new(items)
-        .block(block(" Hunts ", app.focus() == Focus::Hunts, theme))
+        .block(block(&title, app.focus() == Focus::Hunts, theme))
         .highlight_style(theme.selection);
     f.render_stateful_widget(list, left, &mut state);
     let Some(h) = app.current() else {
