@@ -170,6 +170,7 @@ fn focus_navigation_and_drill_down() {
                 vec!["2025-11-20T09:14:12Z".into(), "22".into(), String::new()],
             ],
             more: false,
+            offset: 0,
         },
         now,
     );
@@ -528,4 +529,55 @@ fn the_hunt_list_filters_by_name_or_tactic() {
     app.on_key(key(KeyCode::Char('/')), now);
     app.on_key(key(KeyCode::Esc), now);
     assert_eq!(app.visible_hunts(), [0, 1]);
+}
+
+#[test]
+fn drill_down_reads_the_next_page_at_the_end() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Tab), now);
+    app.on_key(key(KeyCode::Enter), now);
+    let page = |from: usize, n: usize| -> Vec<Vec<String>> {
+        (from..from + n).map(|i| vec![i.to_string()]).collect()
+    };
+    app.on_reply(
+        Reply::Drilled {
+            hunt: "probe".into(),
+            predicate: "p".into(),
+            columns: vec!["n".into()],
+            rows: page(0, 3),
+            more: true,
+            offset: 0,
+        },
+        now,
+    );
+    assert!(app.on_key(key(KeyCode::Down), now).is_empty());
+    // Reaching the last loaded row asks for the next page once.
+    let effects = app.on_key(key(KeyCode::Down), now);
+    assert!(app.on_key(key(KeyCode::Down), now).is_empty(), "one request at a time");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Send(Request::Drill { offset: 3, .. })]
+        ),
+        "{effects:?}"
+    );
+    app.on_reply(
+        Reply::Drilled {
+            hunt: "probe".into(),
+            predicate: "p".into(),
+            columns: vec!["n".into()],
+            rows: page(3, 2),
+            more: false,
+            offset: 3,
+        },
+        now,
+    );
+    let d = app.drill.as_ref().unwrap();
+    assert_eq!(d.rows.len(), 5);
+    assert_eq!(d.rows[4], vec!["4".to_string()]);
+    app.on_key(key(KeyCode::Char('G')), now);
+    assert!(
+        app.on_key(key(KeyCode::Down), now).is_empty(),
+        "no page after the last"
+    );
 }

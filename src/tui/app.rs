@@ -178,6 +178,8 @@ pub struct DrillView {
     pub loading: bool,
     /// The event opened in detail, if any.
     pub detail: Option<usize>,
+    /// The hit drilled into (for the next pages).
+    pub hit: Option<Value>,
 }
 
 /// The console: a query line, its history, and the last result.
@@ -418,11 +420,17 @@ impl App {
                 columns,
                 rows,
                 more,
+                offset,
             } => {
                 if let Some(d) = self.drill.as_mut().filter(|d| d.hunt == hunt) {
-                    d.predicate = predicate;
-                    d.columns = columns;
-                    d.rows = rows;
+                    if offset == 0 {
+                        d.predicate = predicate;
+                        d.columns = columns;
+                        d.rows = rows;
+                    } else if offset == d.rows.len() {
+                        // The next page, read when the cursor reached the end.
+                        d.rows.extend(rows);
+                    }
                     d.more = more;
                     d.loading = false;
                 }
@@ -743,7 +751,7 @@ impl App {
             | Action::Top
             | Action::Bottom => {
                 self.move_cursor(action);
-                Vec::new()
+                self.next_drill_page()
             }
             Action::Left | Action::Right => {
                 let delta = |c: &mut usize| {
@@ -962,6 +970,29 @@ impl App {
         Vec::new()
     }
 
+    /// When the drill-down cursor is on its last row and more exist, reads the next page.
+    fn next_drill_page(&mut self) -> Vec<Effect> {
+        let Some(d) = self.drill.as_mut() else {
+            return Vec::new();
+        };
+        if !d.more || d.loading || d.selected + 1 < d.rows.len() {
+            return Vec::new();
+        }
+        let Some(h) = self.hunts.iter().find(|h| h.row.id == d.hunt) else {
+            return Vec::new();
+        };
+        let Some(hit) = d.hit.clone() else {
+            return Vec::new();
+        };
+        d.loading = true;
+        vec![Effect::Send(Request::Drill {
+            hunt: d.hunt.clone(),
+            overrides: h.overrides.clone(),
+            hit,
+            offset: d.rows.len(),
+        })]
+    }
+
     fn move_cursor(&mut self, action: Action) {
         let step = |cur: usize, len: usize| -> usize {
             let last = len.saturating_sub(1);
@@ -1030,12 +1061,14 @@ impl App {
                 self.drill = Some(DrillView {
                     hunt: hunt.clone(),
                     loading: true,
+                    hit: Some(hit.clone()),
                     ..DrillView::default()
                 });
                 vec![Effect::Send(Request::Drill {
                     hunt,
                     overrides,
                     hit,
+                    offset: 0,
                 })]
             }
             Focus::Params => {

@@ -31,6 +31,8 @@ pub enum Request {
         overrides: Vec<(String, String)>,
         /// The hit row.
         hit: Value,
+        /// Rows to skip (the page starts after them).
+        offset: usize,
     },
     /// Run a console query: KQL, or SQL when it starts with `sql `.
     Console(String),
@@ -154,6 +156,8 @@ pub enum Reply {
         rows: Vec<Vec<String>>,
         /// Whether more rows exist beyond the page.
         more: bool,
+        /// Where the page starts.
+        offset: usize,
     },
     /// A console query's result (or its error, with the caret under the problem).
     Console {

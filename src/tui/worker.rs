@@ -215,11 +215,12 @@ fn serve(
                     hunt,
                     overrides,
                     hit,
+                    offset,
                 } => {
                     let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) else {
                         continue;
                     };
-                    match drill_page(&case, &catalog, h, &overrides, &hit) {
+                    match drill_page(&case, &catalog, h, &overrides, &hit, offset) {
                         Ok(reply) => replies.send(reply)?,
                         Err(e) => replies.send(Reply::Failed(e))?,
                     }
@@ -503,9 +504,14 @@ fn drill_page(
     hunt: &Hunt,
     overrides: &[(String, String)],
     hit: &serde_json::Value,
+    offset: usize,
 ) -> Result<Reply, String> {
     let d = crate::hunts::drill::drill(hunt, catalog, overrides, hit)?;
-    let sql = format!("SELECT * FROM ({}) LIMIT {}", d.sql, DRILL_PAGE + 1);
+    let sql = format!(
+        "SELECT * FROM ({}) LIMIT {} OFFSET {offset}",
+        d.sql,
+        DRILL_PAGE + 1
+    );
     let (_, mut out) = page(case, &sql)?;
     let more = out.len() > DRILL_PAGE;
     out.truncate(DRILL_PAGE);
@@ -515,5 +521,6 @@ fn drill_page(
         columns: d.columns.iter().map(|c| c.name.clone()).collect(),
         rows: out,
         more,
+        offset,
     })
 }
