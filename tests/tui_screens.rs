@@ -492,7 +492,7 @@ fn the_command_palette_finds_and_runs_actions_by_name() {
     assert!(app.console.is_some(), "the palette ran the console action");
     app.on_key(key(KeyCode::Esc), now);
     // Every action but typing ones is in the palette exactly once.
-    let all = quarry::tui::keymap::palette_entries("");
+    let all = quarry::tui::keymap::palette_entries(&app.keymap.0, "");
     let mut actions: Vec<String> = all.iter().map(|(a, _, _)| format!("{a:?}")).collect();
     let n = actions.len();
     actions.dedup();
@@ -553,7 +553,10 @@ fn drill_down_reads_the_next_page_at_the_end() {
     assert!(app.on_key(key(KeyCode::Down), now).is_empty());
     // Reaching the last loaded row asks for the next page once.
     let effects = app.on_key(key(KeyCode::Down), now);
-    assert!(app.on_key(key(KeyCode::Down), now).is_empty(), "one request at a time");
+    assert!(
+        app.on_key(key(KeyCode::Down), now).is_empty(),
+        "one request at a time"
+    );
     assert!(
         matches!(
             &effects[..],
@@ -580,4 +583,34 @@ fn drill_down_reads_the_next_page_at_the_end() {
         app.on_key(key(KeyCode::Down), now).is_empty(),
         "no page after the last"
     );
+}
+
+#[test]
+fn keys_can_be_rebound_in_the_settings_file() {
+    let config = quarry::tui::config::Config::parse(
+        "theme = \"light\"\n[keys]\nrun = \"x\"\nconsole = \"F2\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.theme.as_deref(), Some("light"));
+    let (mut app, now) = app();
+    app.keymap.rebind(&config.key_pairs()).unwrap();
+    let effects = app.on_key(key(KeyCode::Char('x')), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Run { .. })]),
+        "{effects:?}"
+    );
+    assert!(
+        app.on_key(key(KeyCode::Char('r')), now).is_empty(),
+        "the old key is free"
+    );
+    app.on_key(key(KeyCode::F(2)), now);
+    assert!(app.console.is_some());
+    let mut keymap = quarry::tui::keymap::Keymap::default();
+    let e = keymap.rebind(&[("launch".into(), "x".into())]).unwrap_err();
+    assert!(e.contains("unknown action `launch`"), "{e}");
+    let e = keymap
+        .rebind(&[("run".into(), "Hyper-x".into())])
+        .unwrap_err();
+    assert!(e.contains("cannot read the key"), "{e}");
+    assert!(quarry::tui::config::Config::parse("colour = 1").is_err());
 }

@@ -61,9 +61,10 @@ pub enum Command {
 /// Arguments of `quarry tui`.
 #[derive(Debug, clap::Args)]
 pub struct TuiArgs {
-    /// Colour theme: dark, light, high-contrast or solarized (NO_COLOR turns colour off).
-    #[arg(long, default_value = "dark")]
-    pub theme: String,
+    /// Colour theme: dark, light, high-contrast or solarized (default: the settings file's,
+    /// else dark; NO_COLOR turns colour off).
+    #[arg(long)]
+    pub theme: Option<String>,
     /// Also load hunts from this folder; repeatable.
     #[arg(long, value_name = "DIR")]
     pub hunts: Vec<PathBuf>,
@@ -88,7 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-            return crate::tui::run(cli.case.path()?, "dark", Vec::new());
+            return crate::tui::run(cli.case.path()?, None, Vec::new());
         }
         use clap::CommandFactory;
         Cli::command().print_help()?;
@@ -106,6 +107,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(&args),
         Command::Hunts(args) => hunts::hunts(&cli.case, &args),
         Command::Hunt(args) => hunts::hunt(&cli.case, &args),
-        Command::Tui(args) => crate::tui::run(cli.case.path()?, &args.theme, args.hunts),
+        Command::Tui(args) => crate::tui::run(cli.case.path()?, args.theme.as_deref(), args.hunts),
     }
 }

@@ -268,6 +268,8 @@ pub struct App {
     pub palette: Option<(String, usize)>,
     /// Only hunts whose name, tactics or id contain this are listed.
     pub hunt_filter: String,
+    /// The key bindings in effect.
+    pub keymap: super::keymap::Keymap,
     /// The last load's summary (shown until a key is pressed).
     pub load_summary: Option<Vec<String>>,
     /// Case file.
@@ -517,7 +519,7 @@ impl App {
     /// Applies a key.
     pub fn on_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
         let context = self.context();
-        let Some(action) = lookup(&key, context) else {
+        let Some(action) = lookup(&self.keymap.0, &key, context) else {
             if let KeyCode::Char(c) = key.code {
                 if let Some((query, selected)) = self.palette.as_mut() {
                     query.push(c);
@@ -540,7 +542,7 @@ impl App {
             return Vec::new();
         };
         if let Some((query, selected)) = self.palette.as_mut() {
-            let entries = super::keymap::palette_entries(query);
+            let entries = super::keymap::palette_entries(&self.keymap.0, query);
             match action {
                 Action::Up => *selected = selected.saturating_sub(1),
                 Action::Down => *selected = (*selected + 1).min(entries.len().saturating_sub(1)),

@@ -457,9 +457,117 @@ pub const BINDINGS: &[Binding] = &[
     ),
 ];
 
+/// The bindings in effect: the built-in table with the user's overrides applied.
+#[derive(Debug, Clone)]
+pub struct Keymap(pub Vec<Binding>);
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap(BINDINGS.to_vec())
+    }
+}
+
+/// Action names as written in the config file's `[keys]` table.
+pub const ACTION_NAMES: &[(&str, Action)] = &[
+    ("up", Action::Up),
+    ("down", Action::Down),
+    ("page_up", Action::PageUp),
+    ("page_down", Action::PageDown),
+    ("top", Action::Top),
+    ("bottom", Action::Bottom),
+    ("left", Action::Left),
+    ("right", Action::Right),
+    ("next_pane", Action::FocusNext),
+    ("previous_pane", Action::FocusPrev),
+    ("run", Action::Run),
+    ("run_all", Action::RunAll),
+    ("reset", Action::Reset),
+    ("help", Action::Help),
+    ("quit", Action::Quit),
+    ("detail", Action::Detail),
+    ("filter", Action::Filter),
+    ("sort", Action::Sort),
+    ("reverse", Action::Reverse),
+    ("console", Action::Console),
+    ("watchlists", Action::OpenWatchlists),
+    ("load", Action::Load),
+    ("export", Action::Export),
+    ("copy", Action::Copy),
+    ("palette", Action::Palette),
+    ("clock", Action::SetClock),
+];
+
+/// Reads a key as written in the config file: `x`, `Ctrl-x`, `Enter`, `F5`, `PgDn`, ...
+pub fn parse_key(text: &str) -> Option<(KeyCode, KeyModifiers)> {
+    let (mods, rest) = match text
+        .strip_prefix("Ctrl-")
+        .or_else(|| text.strip_prefix("ctrl-"))
+    {
+        Some(r) => (KeyModifiers::CONTROL, r),
+        None => (KeyModifiers::NONE, text),
+    };
+    let code = match rest {
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        "Tab" => KeyCode::Tab,
+        "Backspace" => KeyCode::Backspace,
+        "Space" => KeyCode::Char(' '),
+        "Up" => KeyCode::Up,
+        "Down" => KeyCode::Down,
+        "Left" => KeyCode::Left,
+        "Right" => KeyCode::Right,
+        "PgUp" => KeyCode::PageUp,
+        "PgDn" => KeyCode::PageDown,
+        f if f.len() > 1 && f.starts_with('F') => KeyCode::F(f[1..].parse().ok()?),
+        c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
+        _ => return None,
+    };
+    Some((code, mods))
+}
+
+impl Keymap {
+    /// Rebinds actions: (action name, key) pairs from the config file.
+    pub fn rebind(&mut self, keys: &[(String, String)]) -> Result<(), String> {
+        for (name, key) in keys {
+            let Some((_, action)) = ACTION_NAMES.iter().find(|(n, _)| n == name) else {
+                let names: Vec<&str> = ACTION_NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "unknown action `{name}` in [keys] (actions: {})",
+                    names.join(", ")
+                ));
+            };
+            let Some((code, mods)) = parse_key(key) else {
+                return Err(format!("cannot read the key `{key}` for `{name}` (write x, Ctrl-x, Enter, F5, PgDn...)"));
+            };
+            // The new key replaces the action's keys outside typing contexts.
+            self.0.retain(|b| {
+                b.action != *action
+                    || matches!(
+                        b.context,
+                        Context::Editing | Context::Console | Context::Palette
+                    )
+            });
+            self.0.insert(
+                0,
+                Binding {
+                    key: code,
+                    mods,
+                    context: Context::Global,
+                    action: *action,
+                    help: BINDINGS
+                        .iter()
+                        .find(|b| b.action == *action)
+                        .map_or("", |b| b.help),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The action of `key` in `context` (a context binding wins over a global one). While
 /// editing, only editing bindings apply; other characters are typed.
-pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
+pub fn lookup(bindings: &[Binding], key: &KeyEvent, context: Context) -> Option<Action> {
     let matches = |b: &&Binding| {
         b.key == key.code
             && (b.mods == key.modifiers
@@ -469,7 +577,7 @@ pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
         context,
         Context::Editing | Context::Console | Context::Palette
     ) {
-        return BINDINGS
+        return bindings
             .iter()
             .filter(|b| b.context == context)
             .find(matches)
@@ -479,12 +587,12 @@ pub fn lookup(key: &KeyEvent, context: Context) -> Option<Action> {
                     .then_some(Action::Quit)
             });
     }
-    BINDINGS
+    bindings
         .iter()
         .filter(|b| b.context == context)
         .find(matches)
         .or_else(|| {
-            BINDINGS
+            bindings
                 .iter()
                 .filter(|b| b.context == Context::Global)
                 .find(matches)
@@ -519,11 +627,11 @@ pub fn key_name(b: &Binding) -> String {
 
 /// The palette's entries: one per action that is not only for typing, with its first key
 /// and description, filtered by `query` (case-insensitive, on the description).
-pub fn palette_entries(query: &str) -> Vec<(Action, String, &'static str)> {
+pub fn palette_entries(bindings: &[Binding], query: &str) -> Vec<(Action, String, &'static str)> {
     let q = query.to_lowercase();
     let mut seen: Vec<Action> = Vec::new();
     let mut out = Vec::new();
-    for b in BINDINGS {
+    for b in bindings {
         if matches!(
             b.context,
             Context::Editing | Context::Console | Context::Palette
@@ -551,20 +659,24 @@ mod tests {
     #[test]
     fn context_bindings_win_and_editing_types_characters() {
         assert_eq!(
-            lookup(&key(KeyCode::Enter), Context::Hits),
+            lookup(BINDINGS, &key(KeyCode::Enter), Context::Hits),
             Some(Action::Enter)
         );
         assert_eq!(
-            lookup(&key(KeyCode::Char('j')), Context::Hunts),
+            lookup(BINDINGS, &key(KeyCode::Char('j')), Context::Hunts),
             Some(Action::Down)
         );
-        assert_eq!(lookup(&key(KeyCode::Char('q')), Context::Editing), None);
         assert_eq!(
-            lookup(&key(KeyCode::Esc), Context::Editing),
+            lookup(BINDINGS, &key(KeyCode::Char('q')), Context::Editing),
+            None
+        );
+        assert_eq!(
+            lookup(BINDINGS, &key(KeyCode::Esc), Context::Editing),
             Some(Action::Back)
         );
         assert_eq!(
             lookup(
+                BINDINGS,
                 &KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
                 Context::Hits
             ),

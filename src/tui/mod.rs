@@ -4,6 +4,7 @@
 //! [`view`] (drawing); the app's effects go to the [`worker`], which alone talks to DuckDB.
 
 pub mod app;
+pub mod config;
 pub mod keymap;
 pub mod protocol;
 pub mod theme;
@@ -23,12 +24,18 @@ use worker::WorkerHandle;
 /// How often the screen refreshes while nothing happens (running timers tick).
 const FRAME: Duration = Duration::from_millis(50);
 
-/// Opens the workbench on the case at `case`.
-pub fn run(case: PathBuf, theme: &str, extra_hunts: Vec<PathBuf>) -> anyhow::Result<()> {
+/// Opens the workbench on the case at `case`; `theme` overrides the settings file's.
+pub fn run(case: PathBuf, theme: Option<&str>, extra_hunts: Vec<PathBuf>) -> anyhow::Result<()> {
+    let config = config::Config::load().map_err(anyhow::Error::msg)?;
+    let theme = theme.or(config.theme.as_deref()).unwrap_or("dark");
     let theme = Theme::load(theme).map_err(anyhow::Error::msg)?;
+    let mut keymap = keymap::Keymap::default();
+    keymap
+        .rebind(&config.key_pairs())
+        .map_err(anyhow::Error::msg)?;
     let mut worker = worker::spawn(case, extra_hunts);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut worker, &theme);
+    let result = event_loop(&mut terminal, &mut worker, &theme, keymap);
     ratatui::restore();
     worker.stop();
     result
@@ -80,8 +87,12 @@ fn event_loop(
     terminal: &mut DefaultTerminal,
     worker: &mut WorkerHandle,
     theme: &Theme,
+    keymap: keymap::Keymap,
 ) -> anyhow::Result<()> {
-    let mut app = App::default();
+    let mut app = App {
+        keymap,
+        ..App::default()
+    };
     loop {
         let now = Instant::now();
         terminal.draw(|f| view::draw(f, &app, theme, now))?;

@@ -13,7 +13,7 @@ use ratatui::widgets::{
 use ratatui::Frame;
 
 use super::app::{cell, hit_label, App, Focus, HuntState, PromptKind, RunState};
-use super::keymap::{key_name, Context, BINDINGS};
+use super::keymap::{key_name, Context};
 use super::theme::Theme;
 use crate::hunts::run::Status;
 use crate::sanitize::for_terminal;
@@ -53,10 +53,10 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     }
     draw_status(f, app, theme, status);
     if app.help {
-        draw_help(f, theme, area);
+        draw_help(f, app, theme, area);
     }
     if let Some((query, selected)) = &app.palette {
-        let entries = super::keymap::palette_entries(query);
+        let entries = super::keymap::palette_entries(&app.keymap.0, query);
         let h = (entries.len() as u16 + 3).min(area.height.saturating_sub(2));
         let w = area.width.saturating_sub(8).min(70);
         let rect = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
@@ -705,7 +705,9 @@ fn draw_status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .filter(|h| h.state == RunState::Queued)
         .count();
-    let hints: Vec<String> = BINDINGS
+    let hints: Vec<String> = app
+        .keymap
+        .0
         .iter()
         .filter(|b| b.context == app.context())
         .map(|b| format!("{} {}", key_name(b), b.help))
@@ -735,7 +737,7 @@ fn draw_status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     f.render_widget(Paragraph::new(vec![first, second]), area);
 }
 
-fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
+fn draw_help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let w = area.width.saturating_sub(8).min(76);
     let h = area.height.saturating_sub(4);
     let rect = Rect::new(area.x + (area.width - w) / 2, area.y + 2, w, h);
@@ -752,7 +754,7 @@ fn draw_help(f: &mut Frame, theme: &Theme, area: Rect) {
         (Context::Palette, "command palette"),
     ] {
         lines.push(Line::from(Span::styled(label, theme.accent)));
-        for b in BINDINGS.iter().filter(|b| b.context == ctx) {
+        for b in app.keymap.0.iter().filter(|b| b.context == ctx) {
             lines.push(Line::from(format!("  {:<12} {}", key_name(b), b.help)));
         }
     }
