@@ -614,3 +614,22 @@ fn keys_can_be_rebound_in_the_settings_file() {
     assert!(e.contains("cannot read the key"), "{e}");
     assert!(quarry::tui::config::Config::parse("colour = 1").is_err());
 }
+
+#[test]
+fn the_mouse_selects_and_scrolls_but_is_never_needed() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let (mut app, now) = app();
+    let _ = now;
+    // Click the second hunt (lines 3-4 of the list) in a 100x24 screen.
+    app.on_mouse(MouseEventKind::Down(MouseButton::Left), 5, 3, 100, 24);
+    assert_eq!(app.selected, 1);
+    app.on_mouse(MouseEventKind::Down(MouseButton::Left), 5, 1, 100, 24);
+    assert_eq!(app.selected, 0);
+    // The wheel over the hits moves the hit cursor and focuses that pane.
+    app.on_mouse(MouseEventKind::ScrollDown, 60, 5, 100, 24);
+    assert_eq!(app.focus(), Focus::Hits);
+    assert_eq!(app.current().unwrap().hit, 1);
+    // A click on the third hit row selects it.
+    app.on_mouse(MouseEventKind::Down(MouseButton::Left), 60, 4, 100, 24);
+    assert_eq!(app.current().unwrap().hit, 2);
+}

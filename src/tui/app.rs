@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, MouseEventKind};
 use serde_json::Value;
 
 use super::keymap::{lookup, Action, Context};
@@ -499,6 +499,65 @@ impl App {
                 self.notice = Some(message);
                 Vec::new()
             }
+        }
+    }
+
+    /// Applies a mouse event in a `width` x `height` screen: the wheel moves the cursor of
+    /// the pane under it; a click on the hunt list selects that hunt, on the hits a row.
+    pub fn on_mouse(
+        &mut self,
+        kind: MouseEventKind,
+        column: u16,
+        row: u16,
+        width: u16,
+        height: u16,
+    ) -> Vec<Effect> {
+        let overlay = self.drill.is_some()
+            || self.console.is_some()
+            || self.watchlists.is_some()
+            || self.detail
+            || self.help;
+        let left_width = width * 38 / 100;
+        let body_height = height.saturating_sub(2);
+        let pane = if column < left_width {
+            Focus::Hunts
+        } else {
+            Focus::Hits
+        };
+        match kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                if !overlay {
+                    self.focus = Some(pane);
+                }
+                let action = if kind == MouseEventKind::ScrollUp {
+                    Action::Up
+                } else {
+                    Action::Down
+                };
+                self.move_cursor(action);
+                self.next_drill_page()
+            }
+            MouseEventKind::Down(_) if !overlay && row > 0 && row < body_height => {
+                self.focus = Some(pane);
+                if pane == Focus::Hunts {
+                    // Two lines per hunt inside the border.
+                    let visible = self.visible_hunts();
+                    if let Some(i) = visible.get(usize::from(row - 1) / 2) {
+                        self.selected = *i;
+                    }
+                } else if let Some(h) = self.hunts.get_mut(self.selected) {
+                    // Border and header above the first hit row (the table starts at the top).
+                    if row >= 2 {
+                        let n = h.visible_hits().len();
+                        let clicked = usize::from(row - 2);
+                        if clicked < n {
+                            h.hit = clicked;
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
         }
     }
 

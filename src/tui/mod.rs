@@ -35,7 +35,9 @@ pub fn run(case: PathBuf, theme: Option<&str>, extra_hunts: Vec<PathBuf>) -> any
         .map_err(anyhow::Error::msg)?;
     let mut worker = worker::spawn(case, extra_hunts);
     let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = event_loop(&mut terminal, &mut worker, &theme, keymap);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     worker.stop();
     result
@@ -104,12 +106,17 @@ fn event_loop(
             apply(worker, effects);
         }
         if event::poll(FRAME)? {
-            if let Event::Key(key) = event::read()? {
-                if key.kind == KeyEventKind::Press {
-                    let effects = app.on_key(key, Instant::now());
-                    apply(worker, effects);
+            let effects = match event::read()? {
+                Event::Key(key) if key.kind == KeyEventKind::Press => {
+                    app.on_key(key, Instant::now())
                 }
-            }
+                Event::Mouse(m) => {
+                    let size = terminal.size()?;
+                    app.on_mouse(m.kind, m.column, m.row, size.width, size.height)
+                }
+                _ => Vec::new(),
+            };
+            apply(worker, effects);
         }
         let effects = app.tick(Instant::now());
         apply(worker, effects);
