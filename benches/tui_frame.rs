@@ -38,6 +38,7 @@ fn main() {
             notice: None,
             broken: Vec::new(),
             history: Vec::new(),
+            tables: String::new(),
         },
         now,
     );

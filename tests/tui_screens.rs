@@ -50,6 +50,7 @@ fn ready() -> Reply {
         notice: Some("The case was empty, so quarry loaded the bundled sample logs.".into()),
         broken: Vec::new(),
         history: vec!["T | take 1".into()],
+        tables: "9 tables, 31266 rows".into(),
     }
 }
 
@@ -439,6 +440,7 @@ fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
                 "total: read 3, loaded 3, rejected 0".into(),
             ],
             clock: "2025-11-21 00:00:00Z".into(),
+            tables: "10 tables, 31269 rows".into(),
         },
         now,
     );
@@ -632,4 +634,29 @@ fn the_mouse_selects_and_scrolls_but_is_never_needed() {
     // A click on the third hit row selects it.
     app.on_mouse(MouseEventKind::Down(MouseButton::Left), 60, 4, 100, 24);
     assert_eq!(app.current().unwrap().hit, 2);
+}
+
+#[test]
+fn event_detail_pretty_prints_json_and_toggles_empty_fields() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Tab), now);
+    app.on_key(key(KeyCode::Enter), now);
+    app.on_reply(
+        Reply::Drilled {
+            hunt: "probe".into(),
+            predicate: "p".into(),
+            columns: vec!["Fields".into(), "Empty".into()],
+            rows: vec![vec!["{\"a\":1,\"b\":[2,3]}".into(), String::new()]],
+            more: false,
+            offset: 0,
+        },
+        now,
+    );
+    app.on_key(key(KeyCode::Enter), now);
+    let s = screen(&app, now, 80, 14);
+    assert!(s.contains("\"b\": ["), "{s}");
+    assert!(!s.contains("Empty"), "{s}");
+    app.on_key(key(KeyCode::Char('z')), now);
+    let s = screen(&app, now, 80, 14);
+    assert!(s.contains("Empty"), "{s}");
 }

@@ -178,6 +178,8 @@ pub struct DrillView {
     pub loading: bool,
     /// The event opened in detail, if any.
     pub detail: Option<usize>,
+    /// Empty fields are shown in the event detail.
+    pub show_empty: bool,
     /// The hit drilled into (for the next pages).
     pub hit: Option<Value>,
 }
@@ -276,6 +278,8 @@ pub struct App {
     pub case: String,
     /// Investigation clock.
     pub clock: String,
+    /// Tables and rows of the case.
+    pub tables: String,
     /// A notice (sample loaded, errors).
     pub notice: Option<String>,
     /// Hunt files that did not load.
@@ -363,7 +367,9 @@ impl App {
                 notice,
                 broken,
                 history,
+                tables,
             } => {
+                self.tables = tables;
                 self.history = history;
                 self.case = case;
                 self.clock = clock;
@@ -486,8 +492,13 @@ impl App {
                 self.notice = Some(message);
                 Vec::new()
             }
-            Reply::Loaded { summary, clock } => {
+            Reply::Loaded {
+                summary,
+                clock,
+                tables,
+            } => {
                 self.clock = clock;
+                self.tables = tables;
                 self.notice = summary.last().cloned();
                 self.load_summary = Some(summary);
                 self.run_all()
@@ -726,6 +737,12 @@ impl App {
             }
             Action::Palette => {
                 self.palette = Some((String::new(), 0));
+                Vec::new()
+            }
+            Action::ToggleEmpty => {
+                if let Some(d) = self.drill.as_mut() {
+                    d.show_empty = !d.show_empty;
+                }
                 Vec::new()
             }
             Action::OpenWatchlists => {

@@ -97,6 +97,8 @@ pub enum Action {
     Palette,
     /// Set the investigation clock.
     SetClock,
+    /// Show or hide empty fields in the event detail.
+    ToggleEmpty,
     /// Delete a character while editing.
     Backspace,
 }
@@ -454,6 +456,12 @@ pub const BINDINGS: &[Binding] = &[
         Context::Hunts,
         Action::Filter,
         "filter the hunts by name or tactic",
+    ),
+    bind(
+        KeyCode::Char('z'),
+        Context::Drill,
+        Action::ToggleEmpty,
+        "show or hide empty fields of the event",
     ),
 ];
 

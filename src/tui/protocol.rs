@@ -127,6 +127,8 @@ pub enum Reply {
         broken: Vec<String>,
         /// Console history of this case, oldest first.
         history: Vec<String>,
+        /// Tables and rows of the case, e.g. "9 tables, 31266 rows".
+        tables: String,
     },
     /// A run started.
     Started {
@@ -185,6 +187,8 @@ pub enum Reply {
         summary: Vec<String>,
         /// The investigation clock after the load.
         clock: String,
+        /// Tables and rows of the case after the load.
+        tables: String,
     },
     /// An export finished (the message says where and how many rows).
     Exported(String),

@@ -393,23 +393,25 @@ fn draw_drill(f: &mut Frame, app: &App, d: &super::app::DrillView, theme: &Theme
         return;
     }
     if let Some(i) = d.detail {
-        let lines: Vec<Line> = d
-            .columns
-            .iter()
-            .zip(d.rows.get(i).into_iter().flatten())
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(c, v)| {
-                Line::from(vec![
-                    Span::styled(format!("{c:<32}"), theme.accent),
-                    Span::raw(v.clone()),
-                ])
-            })
-            .collect();
-        let t = format!(
-            " Event {} of {} (empty fields hidden) ",
-            i + 1,
-            d.rows.len()
-        );
+        let mut lines: Vec<Line> = Vec::new();
+        for (c, v) in d.columns.iter().zip(d.rows.get(i).into_iter().flatten()) {
+            if v.is_empty() && !d.show_empty {
+                continue;
+            }
+            let mut pretty = pretty_value(v).into_iter();
+            let first = pretty.next().unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(format!("{c:<32}"), theme.accent),
+                Span::raw(first),
+            ]));
+            lines.extend(pretty.map(|l| Line::from(format!("{:32}{l}", ""))));
+        }
+        let hidden = if d.show_empty {
+            "z hides empty fields"
+        } else {
+            "empty fields hidden, z shows them"
+        };
+        let t = format!(" Event {} of {} ({hidden}) ", i + 1, d.rows.len());
         f.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
@@ -433,6 +435,26 @@ fn draw_drill(f: &mut Frame, app: &App, d: &super::app::DrillView, theme: &Theme
         theme,
         area,
     );
+}
+
+/// A field value as display lines: JSON pretty-printed, XML one element per line.
+fn pretty_value(v: &str) -> Vec<String> {
+    let t = v.trim();
+    if t.starts_with('{') || t.starts_with('[') {
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(t) {
+            if let Ok(p) = serde_json::to_string_pretty(&json) {
+                return p.lines().map(str::to_string).collect();
+            }
+        }
+    }
+    if t.starts_with('<') && t.ends_with('>') && t.contains("><") {
+        return t
+            .replace("><", ">\n<")
+            .lines()
+            .map(str::to_string)
+            .collect();
+    }
+    vec![v.to_string()]
 }
 
 /// KQL words drawn in the accent style.
@@ -676,6 +698,32 @@ fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("KQL", theme.accent)));
     lines.extend(h.row.query.lines().map(|l| highlight(l, theme)));
+    let filters = crate::hunts::explain::filters(&h.row.query);
+    for (title, list) in [
+        ("Looks for", &filters.indicators),
+        ("Leaves out", &filters.exclusions),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(title, theme.accent)));
+        for p in list {
+            lines.push(Line::from(
+                for_terminal(&format!("  {} {} {}", p.field, p.operator, p.values)).into_owned(),
+            ));
+        }
+    }
+    if let Some(r) = &h.result {
+        if !r.columns.is_empty() {
+            let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled("Output", theme.accent)));
+            lines.push(Line::from(
+                for_terminal(&format!("  {}", names.join(", "))).into_owned(),
+            ));
+        }
+    }
     if let Some(r) = h.result.as_ref().filter(|r| !r.sql.is_empty()) {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("DuckDB SQL", theme.accent)));
@@ -716,6 +764,7 @@ fn draw_status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let first = Line::from(vec![
         Span::styled(format!(" case {} ", for_terminal(&app.case)), theme.muted),
         Span::styled(format!(" clock {} ", app.clock), theme.muted),
+        Span::styled(format!(" {} ", app.tables), theme.muted),
         Span::styled(
             if running + queued > 0 {
                 format!(" {running} running, {queued} queued ")

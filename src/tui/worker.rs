@@ -147,6 +147,7 @@ fn serve(
         notice,
         broken: lib.broken.iter().map(|b| b.to_string()).collect(),
         history,
+        tables: tables_summary(&case),
     })?;
     loop {
         let Ok(first) = requests.recv() else {
@@ -355,6 +356,7 @@ fn set_clock(case: &Case, text: &str) -> Reply {
     Reply::Loaded {
         summary: vec![format!("clock {how}: {clock}; every hunt runs again")],
         clock,
+        tables: tables_summary(case),
     }
 }
 
@@ -397,10 +399,26 @@ fn load(case: &Case, path: &str) -> Reply {
                 .flatten()
                 .map(|c| c.format("%Y-%m-%d %H:%M:%SZ").to_string())
                 .unwrap_or_default();
-            Reply::Loaded { summary, clock }
+            Reply::Loaded {
+                summary,
+                clock,
+                tables: tables_summary(case),
+            }
         }
         Err(e) => Reply::Failed(format!("cannot load {}: {e:#}", path.display())),
     }
+}
+
+/// How many log tables the case has and how many rows they hold (from the load records).
+fn tables_summary(case: &Case) -> String {
+    case.conn()
+        .query_row(
+            "SELECT count(DISTINCT target_table), coalesce(sum(rows_loaded), 0) FROM quarry_sources",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .map(|(t, n)| format!("{t} tables, {n} rows"))
+        .unwrap_or_default()
 }
 
 /// Every watchlist of the case with its rows.
