@@ -26,6 +26,7 @@ fn main() {
     let options = LoadOptions {
         table: None,
         progress: false,
+        observer: None,
     };
     load_paths(
         &case,

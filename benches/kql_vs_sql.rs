@@ -163,6 +163,7 @@ fn main() {
     let options = LoadOptions {
         table: None,
         progress: false,
+        observer: None,
     };
     load_paths(&case, &[root.join("sample-logs")], &options).expect("load");
     for table in [

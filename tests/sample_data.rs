@@ -122,3 +122,33 @@ fn new_external_ips_match_the_ground_truth_exactly() {
     want.sort();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_load_reports_its_progress_to_an_observer() {
+    use quarry::ingest::{load_paths, LoadObserver, LoadOptions};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let case = quarry::engine::Case::open(&dir.path().join("p.duckdb")).unwrap();
+    let seen: Arc<Mutex<Vec<(u64, u64, String)>>> = Arc::default();
+    let sink = seen.clone();
+    let observer = LoadObserver(Arc::new(move |done, total, file: &str| {
+        sink.lock().unwrap().push((done, total, file.to_string()));
+    }));
+    let options = LoadOptions {
+        table: None,
+        progress: false,
+        observer: Some(observer),
+    };
+    load_paths(&case, &[root().join("sample-logs")], &options).unwrap();
+    let seen = seen.lock().unwrap();
+    let (done, total, _) = seen.last().cloned().unwrap();
+    assert!(total > 1_000_000, "{total}");
+    assert_eq!(done, total);
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "progress never goes back"
+    );
+    assert!(seen
+        .iter()
+        .any(|(_, _, f)| f.ends_with("DeviceNetworkEvents.csv")));
+}

@@ -345,20 +345,11 @@ fn the_console_runs_queries_and_recalls_history() {
 
 #[test]
 fn watchlist_edits_go_to_the_worker_and_rerun_the_hunts_that_read_them() {
-    use quarry::tui::protocol::WatchlistData;
     let (mut app, now) = app();
     app.hunts[1].row.query = "_GetWatchlist('SanctionedScanners') | count".into();
     let effects = app.on_key(key(KeyCode::Char('w')), now);
     assert!(matches!(&effects[..], [Effect::Send(Request::Watchlists)]));
-    let lists = vec![WatchlistData {
-        name: "SanctionedScanners".into(),
-        columns: vec!["Host".into(), "Process".into(), "SearchKey".into()],
-        rows: vec![vec![
-            "vulnscan01".into(),
-            "nessusd".into(),
-            "vulnscan01".into(),
-        ]],
-    }];
+    let lists = scanners();
     app.on_reply(
         Reply::Watchlists {
             lists: lists.clone(),
@@ -433,6 +424,15 @@ fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
     assert!(
         matches!(&effects[..], [Effect::Send(Request::Load(p))] if p.ends_with("firewall-logs/"))
     );
+    app.on_reply(
+        Reply::LoadProgress {
+            done: 50,
+            total: 200,
+            file: "fw.cef.log".into(),
+        },
+        now,
+    );
+    assert!(screen(&app, now, 90, 10).contains("25%  fw.cef.log"));
     let effects = app.on_reply(
         Reply::Loaded {
             summary: vec![
@@ -446,6 +446,10 @@ fn load_prompt_completes_paths_and_reruns_every_hunt_after_a_load() {
     );
     assert!(matches!(&effects[..], [Effect::Send(Request::RunAll(jobs))] if jobs.len() == 2));
     assert_eq!(app.clock, "2025-11-21 00:00:00Z");
+    assert!(
+        app.load_progress.is_none(),
+        "the gauge closes when the load ends"
+    );
     insta::assert_snapshot!("load_summary", screen(&app, now, 90, 10));
     app.on_key(key(KeyCode::Char('j')), now);
     assert!(app.load_summary.is_none());
@@ -659,4 +663,51 @@ fn event_detail_pretty_prints_json_and_toggles_empty_fields() {
     app.on_key(key(KeyCode::Char('z')), now);
     let s = screen(&app, now, 80, 14);
     assert!(s.contains("Empty"), "{s}");
+}
+
+#[test]
+fn enter_edits_a_watchlist_row_by_replacing_it() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('w')), now);
+    let lists = scanners();
+    app.on_reply(
+        Reply::Watchlists {
+            lists,
+            changed: None,
+        },
+        now,
+    );
+    app.on_key(key(KeyCode::Enter), now);
+    assert_eq!(
+        app.watchlists.as_ref().unwrap().adding.as_deref(),
+        Some("Host=vulnscan01, Process=nessusd")
+    );
+    for _ in 0.."nessusd".len() {
+        app.on_key(key(KeyCode::Backspace), now);
+    }
+    for c in "nmap".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::WatchlistRemove { key, .. }), Effect::Send(Request::WatchlistAdd { pairs, .. })] =>
+        {
+            assert_eq!(key, "vulnscan01");
+            assert_eq!(pairs[1], ("Process".to_string(), "nmap".to_string()));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A SanctionedScanners watchlist with one row.
+fn scanners() -> Vec<quarry::tui::protocol::WatchlistData> {
+    vec![quarry::tui::protocol::WatchlistData {
+        name: "SanctionedScanners".into(),
+        columns: vec!["Host".into(), "Process".into(), "SearchKey".into()],
+        rows: vec![vec![
+            "vulnscan01".into(),
+            "nessusd".into(),
+            "vulnscan01".into(),
+        ]],
+    }]
 }

@@ -23,6 +23,7 @@ pub fn run(case: &CaseArgs, args: &LoadArgs) -> anyhow::Result<()> {
     let options = LoadOptions {
         table: args.table.clone(),
         progress: true,
+        observer: None,
     };
     let report = ingest::load_paths(&case, &args.paths, &options)?;
     let mut failed = 0;

@@ -114,7 +114,7 @@ pub fn load_paths(
         .filter_map(|e| std::fs::metadata(&e.path).ok())
         .map(|m| m.len())
         .sum();
-    let progress = Progress::new(opts.progress, total);
+    let progress = Progress::new(opts.progress, total, opts.observer.clone());
     let mut report = LoadReport::default();
     let mut done = 0u64;
     for entry in &entries {

@@ -56,6 +56,21 @@ pub struct LoadOptions {
     pub table: Option<String>,
     /// Show a progress bar on stderr when it is a terminal.
     pub progress: bool,
+    /// Told of the progress: (bytes done, bytes in all, file being read).
+    pub observer: Option<LoadObserver>,
+}
+
+/// Called with (bytes done, bytes in all, file being read).
+pub type ObserveFn = dyn Fn(u64, u64, &str) + Send + Sync;
+
+/// A callback that follows a load's progress (the workbench's gauge).
+#[derive(Clone)]
+pub struct LoadObserver(pub std::sync::Arc<ObserveFn>);
+
+impl std::fmt::Debug for LoadObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoadObserver")
+    }
 }
 
 /// What happened to every file of a load.

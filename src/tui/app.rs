@@ -222,6 +222,8 @@ pub struct WatchlistsView {
     pub row: usize,
     /// A row being typed (`col=value, col=value`), when adding.
     pub adding: Option<String>,
+    /// The SearchKey of the row being edited (it is replaced when the edit is applied).
+    pub replacing: Option<String>,
     /// Waiting for the worker.
     pub loading: bool,
 }
@@ -274,6 +276,8 @@ pub struct App {
     pub keymap: super::keymap::Keymap,
     /// The last load's summary (shown until a key is pressed).
     pub load_summary: Option<Vec<String>>,
+    /// A load in progress: (bytes done, bytes in all, file).
+    pub load_progress: Option<(u64, u64, String)>,
     /// Case file.
     pub case: String,
     /// Investigation clock.
@@ -488,6 +492,10 @@ impl App {
                     .flat_map(|i| self.request_run(i, now))
                     .collect()
             }
+            Reply::LoadProgress { done, total, file } => {
+                self.load_progress = Some((done, total, file));
+                Vec::new()
+            }
             Reply::Exported(message) => {
                 self.notice = Some(message);
                 Vec::new()
@@ -499,11 +507,13 @@ impl App {
             } => {
                 self.clock = clock;
                 self.tables = tables;
+                self.load_progress = None;
                 self.notice = summary.last().cloned();
                 self.load_summary = Some(summary);
                 self.run_all()
             }
             Reply::Failed(message) => {
+                self.load_progress = None;
                 if let Some(d) = self.drill.as_mut() {
                     d.loading = false;
                 }
@@ -942,7 +952,10 @@ impl App {
                 Action::Backspace => {
                     text.pop();
                 }
-                Action::Back => w.adding = None,
+                Action::Back => {
+                    w.adding = None;
+                    w.replacing = None;
+                }
                 Action::Quit => self.quit = true,
                 Action::Confirm => {
                     let parsed: Result<Vec<(String, String)>, String> = text
@@ -955,7 +968,15 @@ impl App {
                         (Ok(pairs), Some(name)) if !pairs.is_empty() => {
                             w.adding = None;
                             w.loading = true;
-                            return vec![Effect::Send(Request::WatchlistAdd { name, pairs })];
+                            let mut effects = Vec::new();
+                            if let Some(key) = w.replacing.take() {
+                                effects.push(Effect::Send(Request::WatchlistRemove {
+                                    name: name.clone(),
+                                    key,
+                                }));
+                            }
+                            effects.push(Effect::Send(Request::WatchlistAdd { name, pairs }));
+                            return effects;
                         }
                         (Err(e), _) => self.notice = Some(e),
                         _ => {}
@@ -983,7 +1004,28 @@ impl App {
             }
             Action::Up => w.row = w.row.saturating_sub(1),
             Action::Down => w.row = (w.row + 1).min(rows.saturating_sub(1)),
-            Action::Add => w.adding = Some(String::new()),
+            Action::Add => {
+                w.replacing = None;
+                w.adding = Some(String::new());
+            }
+            Action::Enter => {
+                // Edit: the row as `col=value` pairs, replacing it when applied.
+                let Some(l) = w.lists.get(w.list) else {
+                    return Vec::new();
+                };
+                let key_col = l.columns.iter().position(|c| c == "SearchKey");
+                if let (Some(k), Some(r)) = (key_col, l.rows.get(w.row)) {
+                    let pairs: Vec<String> = l
+                        .columns
+                        .iter()
+                        .zip(r)
+                        .filter(|(c, _)| *c != "SearchKey")
+                        .map(|(c, v)| format!("{c}={v}"))
+                        .collect();
+                    w.replacing = Some(r[k].clone());
+                    w.adding = Some(pairs.join(", "));
+                }
+            }
             Action::Delete => {
                 let Some(l) = w.lists.get(w.list) else {
                     return Vec::new();

@@ -463,6 +463,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::ToggleEmpty,
         "show or hide empty fields of the event",
     ),
+    bind(
+        KeyCode::Enter,
+        Context::Watchlists,
+        Action::Enter,
+        "edit the selected row",
+    ),
 ];
 
 /// The bindings in effect: the built-in table with the user's overrides applied.

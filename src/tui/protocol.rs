@@ -190,6 +190,15 @@ pub enum Reply {
         /// Tables and rows of the case after the load.
         tables: String,
     },
+    /// A load advanced: bytes read so far, bytes in all, the file being read.
+    LoadProgress {
+        /// Bytes done.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+        /// The file being read.
+        file: String,
+    },
     /// An export finished (the message says where and how many rows).
     Exported(String),
     /// Something failed outside a hunt run.

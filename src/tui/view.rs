@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
+    Block, Borders, Cell, Clear, Gauge, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
 };
 use ratatui::Frame;
 
@@ -97,6 +97,26 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         };
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(line).block(block(title, true, theme)), rect);
+    }
+    if let Some((done, total, file)) = &app.load_progress {
+        let rect = Rect::new(
+            area.x + 2,
+            area.y + area.height / 2 - 2,
+            area.width.saturating_sub(4),
+            3,
+        );
+        let ratio = if *total == 0 {
+            0.0
+        } else {
+            (*done as f64 / *total as f64).clamp(0.0, 1.0)
+        };
+        let gauge = Gauge::default()
+            .block(block(" Loading ", true, theme))
+            .gauge_style(theme.accent)
+            .ratio(ratio)
+            .label(format!("{:.0}%  {}", ratio * 100.0, file));
+        f.render_widget(Clear, rect);
+        f.render_widget(gauge, rect);
     }
     if let Some(summary) = &app.load_summary {
         let h = (summary.len() as u16 + 2).min(area.height.saturating_sub(2));

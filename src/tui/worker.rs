@@ -115,6 +115,7 @@ fn serve(
         let options = LoadOptions {
             table: None,
             progress: false,
+            observer: None,
         };
         let report = load_paths(&case, std::slice::from_ref(&dir), &options)?;
         let rows: u64 = report.files.iter().map(|f| f.rows_loaded).sum();
@@ -186,7 +187,7 @@ fn serve(
                     replies.send(reply)?;
                 }
                 Request::Load(path) => {
-                    let reply = load(&case, &path);
+                    let reply = load(&case, &path, replies);
                     catalog = case.catalog()?;
                     replies.send(reply)?;
                 }
@@ -361,10 +362,20 @@ fn set_clock(case: &Case, text: &str) -> Reply {
 }
 
 /// Loads a path typed in the workbench and summarises the outcome per file.
-fn load(case: &Case, path: &str) -> Reply {
+fn load(case: &Case, path: &str, replies: &Sender<Reply>) -> Reply {
+    let progress = replies.clone();
+    let observer =
+        crate::ingest::LoadObserver(std::sync::Arc::new(move |done, total, file: &str| {
+            let _ = progress.send(Reply::LoadProgress {
+                done,
+                total,
+                file: for_terminal(file).into_owned(),
+            });
+        }));
     let options = LoadOptions {
         table: None,
         progress: false,
+        observer: Some(observer),
     };
     let path = PathBuf::from(path.trim());
     match load_paths(case, std::slice::from_ref(&path), &options) {

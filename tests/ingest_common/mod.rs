@@ -23,6 +23,7 @@ pub fn load_into(case: &Case, paths: &[PathBuf], table: &str) -> LoadReport {
     let opts = LoadOptions {
         table: Some(table.to_string()),
         progress: false,
+        observer: None,
     };
     load_paths(case, paths, &opts).expect("load runs")
 }

@@ -21,6 +21,7 @@ pub fn loaded_case(dir: &Path) -> Case {
     let options = LoadOptions {
         table: None,
         progress: false,
+        observer: None,
     };
     let report = load_paths(&case, &[root().join("sample-logs")], &options).unwrap();
     for f in &report.files {
