@@ -711,3 +711,30 @@ fn scanners() -> Vec<quarry::tui::protocol::WatchlistData> {
         ]],
     }]
 }
+
+#[test]
+fn console_queries_span_lines_and_esc_cancels_a_running_hunt() {
+    let (mut app, now) = app();
+    app.on_reply(
+        Reply::Started {
+            hunt: "probe".into(),
+            generation: 1,
+        },
+        now,
+    );
+    let effects = app.on_key(key(KeyCode::Esc), now);
+    assert!(matches!(&effects[..], [Effect::Cancel]), "{effects:?}");
+    app.on_key(key(KeyCode::Char('c')), now);
+    for c in "T".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT), now);
+    for c in "| count".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Console(q))] if q == "T\n| count"),
+        "{effects:?}"
+    );
+}

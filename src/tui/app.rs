@@ -720,7 +720,8 @@ impl App {
             | Action::HistoryNext
             | Action::Add
             | Action::Delete
-            | Action::Complete => Vec::new(),
+            | Action::Complete
+            | Action::Newline => Vec::new(),
             Action::Load => {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Load,
@@ -800,6 +801,14 @@ impl App {
                     }
                 } else if self.focus() != Focus::Hunts {
                     self.focus = Some(Focus::Hunts);
+                } else if self
+                    .hunts
+                    .iter()
+                    .any(|h| matches!(h.state, RunState::Running(_)))
+                {
+                    // Esc on the hunt list cancels the running hunt (the queue goes on).
+                    self.notice = Some("cancelled the running hunt".into());
+                    return vec![Effect::Cancel];
                 }
                 Vec::new()
             }
@@ -1068,6 +1077,7 @@ impl App {
             Action::Backspace => {
                 c.input.pop();
             }
+            Action::Newline => c.input.push('\n'),
             Action::HistoryPrev | Action::HistoryNext => {
                 let n = c.history.len();
                 let pos = match (action, c.position) {

@@ -99,6 +99,8 @@ pub enum Action {
     SetClock,
     /// Show or hide empty fields in the event detail.
     ToggleEmpty,
+    /// Start a new line in the console.
+    Newline,
     /// Delete a character while editing.
     Backspace,
 }
@@ -468,6 +470,19 @@ pub const BINDINGS: &[Binding] = &[
         Context::Watchlists,
         Action::Enter,
         "edit the selected row",
+    ),
+    Binding {
+        key: KeyCode::Enter,
+        mods: KeyModifiers::ALT,
+        context: Context::Console,
+        action: Action::Newline,
+        help: "new line (a query can span lines)",
+    },
+    bind(
+        KeyCode::Esc,
+        Context::Hunts,
+        Action::Back,
+        "cancel the running hunt",
     ),
 ];
 

@@ -635,13 +635,27 @@ fn draw_watchlists(f: &mut Frame, w: &super::app::WatchlistsView, theme: &Theme,
 }
 
 fn draw_console(f: &mut Frame, c: &super::app::Console, theme: &Theme, area: Rect) {
-    let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
-    let prompt = Line::from(vec![
-        Span::styled("› ", theme.accent),
-        Span::raw(for_terminal(&c.input).into_owned()),
-        Span::styled("▏", theme.accent),
-    ]);
-    let title = " Console: KQL, or `sql ...` (Enter runs, ↑↓ history, Esc closes) ";
+    let typed: Vec<&str> = c.input.split('\n').collect();
+    let height = (typed.len() as u16 + 2).min(area.height / 2).max(3);
+    let [input, result] =
+        Layout::vertical([Constraint::Length(height), Constraint::Min(3)]).areas(area);
+    let last = typed.len() - 1;
+    let prompt: Vec<Line> = typed
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut spans = vec![
+                Span::styled(if i == 0 { "› " } else { "  " }, theme.accent),
+                Span::raw(for_terminal(l).into_owned()),
+            ];
+            if i == last {
+                spans.push(Span::styled("▏", theme.accent));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let title =
+        " Console: KQL, or `sql ...` (Enter runs, Alt-Enter new line, ↑↓ history, Esc closes) ";
     f.render_widget(
         Paragraph::new(prompt).block(block(title, true, theme)),
         input,
