@@ -424,7 +424,7 @@ fn load(case: &Case, path: &str, replies: &Sender<Reply>) -> Reply {
 fn tables_summary(case: &Case) -> String {
     case.conn()
         .query_row(
-            "SELECT count(DISTINCT target_table), coalesce(sum(rows_loaded), 0) FROM quarry_sources",
+            "SELECT count(DISTINCT target_table), coalesce(sum(rows_loaded), 0) FROM quarry_sources WHERE format NOT IN ('externaldata', 'watchlist')",
             [],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
         )
