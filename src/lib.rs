@@ -3,8 +3,9 @@
 //! Data flows one way: `ingest` loads log files into the case database owned by `engine`;
 //! the engine describes the case to `kql` as a catalog; `hunts` are KQL with metadata run on
 //! it; `cli` (headless) and `tui` (the workbench) drive them and print through `sanitize`.
-//! `sample` writes the bundled data set with planted attacks.
+//! `sample` writes the bundled data set with planted attacks; `bench` measures it all.
 
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod hunts;

@@ -121,6 +121,13 @@ fn in_and_not_in_with_literal_and_let_bound_lists() {
     let q = "let names = dynamic(['Alice', 'Bob Smith']); T | where Name !in (names)";
     assert_eq!(count(&c, q), "3");
     assert_eq!(count(&c, "T | where N in (1, 5, 7)"), "2");
+    // `["Alice"]` right after `dynamic(` is a one-string array, not the bracketed name `Alice`.
+    let q = r#"let names = dynamic(["Alice"]); T | where Name in (names)"#;
+    assert_eq!(count(&c, q), "1");
+    assert_eq!(
+        count(&c, "T | project ['Name'] | where Name == 'Alice'"),
+        "1"
+    );
 }
 
 #[test]

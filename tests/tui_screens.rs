@@ -73,6 +73,7 @@ fn result(id: &str, hits: usize) -> Box<RunResult> {
         error: None,
         notes: Vec::new(),
         sql: "SELECT 1".into(),
+        reuse: quarry::hunts::cache::Reuse::NotApplicable,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The command line: argument definitions and one handler module per command group.
 
+mod bench;
 mod case_args;
 mod clock;
 mod hunts;
@@ -56,6 +57,8 @@ pub enum Command {
     Hunt(hunts::HuntArgs),
     /// Open the workbench (what `quarry` alone does in a terminal).
     Tui(TuiArgs),
+    /// Measure ingest, hunts, edits and drill-down on a generated case beside DuckDB and lnav.
+    Bench(bench::BenchArgs),
 }
 
 /// Arguments of `quarry tui`.
@@ -107,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(&args),
         Command::Hunts(args) => hunts::hunts(&cli.case, &args),
         Command::Hunt(args) => hunts::hunt(&cli.case, &args),
+        Command::Bench(args) => bench::bench(&args),
         Command::Tui(args) => crate::tui::run(cli.case.path()?, args.theme.as_deref(), args.hunts),
     }
 }

@@ -129,10 +129,23 @@ impl Case {
 }
 
 /// Settings every connection starts with: nothing is ever downloaded or auto-loaded.
+/// DuckDB's memory limit when `QUARRY_MEMORY_LIMIT` is not set: enough for hunts over tens of
+/// millions of rows (larger work spills to disk) while leaving a laptop usable.
+pub const DEFAULT_MEMORY_LIMIT: &str = "1536MB";
+
+/// The memory limit in effect: `QUARRY_MEMORY_LIMIT` (DuckDB's syntax, e.g. `4GB`) or the default.
+pub fn memory_limit() -> String {
+    std::env::var("QUARRY_MEMORY_LIMIT")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_MEMORY_LIMIT.to_string())
+}
+
 fn base_config() -> Result<Config> {
     Ok(Config::default()
         .with("autoinstall_known_extensions", "false")?
-        .with("autoload_known_extensions", "false")?)
+        .with("autoload_known_extensions", "false")?
+        .with("memory_limit", memory_limit())?)
 }
 
 /// Picks the useful part (who holds the lock) out of DuckDB's lock error.

@@ -1,6 +1,7 @@
 //! Hunts: KQL queries with metadata (Sentinel hunting-query YAML, or plain `.kql`), their
 //! library (built in, user folder, `--hunts DIR`), parameters, runs and drill-down.
 
+pub mod cache;
 pub mod drill;
 pub mod explain;
 pub mod file;

@@ -128,6 +128,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok[1].1, "dynamic([443, 80])");
+        let servers = [p("servers", KqlType::Dynamic, r#"dynamic(["a", "b"])"#)];
+        for one in [r#"dynamic(["a"])"#, r#"["a"]"#, "dynamic([])"] {
+            let got = check(&servers, &[("servers".into(), one.into())]);
+            assert!(got.is_ok(), "{one}: {got:?}");
+        }
         let e = check(&params, &[("threshold".into(), "'ten'".into())]).unwrap_err();
         assert!(e.contains("takes a long"), "{e}");
         let e = check(&params, &[("lookback".into(), "5".into())]).unwrap_err();

@@ -7,6 +7,7 @@ use std::time::Instant;
 use duckdb::Connection;
 use serde_json::{json, Value};
 
+use super::cache::{AggregateCache, Reuse};
 use super::{params, Hunt};
 use crate::engine::output::{write_query, Format};
 use crate::engine::Case;
@@ -62,6 +63,8 @@ pub struct RunResult {
     pub notes: Vec<String>,
     /// The SQL that ran (empty when it did not compile).
     pub sql: String,
+    /// Whether the pre-threshold aggregate of an earlier run was reused.
+    pub reuse: Reuse,
 }
 
 impl RunResult {
@@ -78,6 +81,7 @@ impl RunResult {
             error: Some(error),
             notes: Vec::new(),
             sql: String::new(),
+            reuse: Reuse::NotApplicable,
         }
     }
 
@@ -133,6 +137,18 @@ pub fn run_hunt(
     hunt: &Hunt,
     overrides: &[(String, String)],
 ) -> RunResult {
+    run_hunt_cached(conn, catalog, hunt, overrides, None)
+}
+
+/// Runs one hunt, reusing (and keeping) its pre-threshold aggregate in `cache` when given:
+/// the threshold fast path of the workbench.
+pub fn run_hunt_cached(
+    conn: &Connection,
+    catalog: &Catalog,
+    hunt: &Hunt,
+    overrides: &[(String, String)],
+    cache: Option<&mut AggregateCache>,
+) -> RunResult {
     let started = Instant::now();
     let compiled = match compile_hunt(hunt, catalog, overrides) {
         Ok(c) => c,
@@ -141,12 +157,19 @@ pub fn run_hunt(
         }
         Err(e) => return RunResult::failed(hunt, Status::Error, e, started),
     };
+    let (runnable, reuse) = match cache {
+        Some(cache) => match cache.prepare(conn, &compiled) {
+            Ok(prepared) => prepared,
+            Err(e) => return RunResult::failed(hunt, Status::Error, e.to_string(), started),
+        },
+        None => (compiled.sql.clone(), Reuse::NotApplicable),
+    };
     // Hits keep one order from run to run, so "hit N" names the same row in `hunt drill`.
-    let last = compiled.sql.lines().last().unwrap_or_default();
+    let last = runnable.lines().last().unwrap_or_default();
     let sql = if last.contains(" ORDER BY ") {
-        compiled.sql.clone()
+        runnable
     } else {
-        format!("SELECT * FROM ({}) ORDER BY ALL", compiled.sql)
+        format!("SELECT * FROM ({runnable}) ORDER BY ALL")
     };
     match query_json(conn, &compiled, &sql) {
         Ok(hits) => RunResult {
@@ -169,6 +192,7 @@ pub fn run_hunt(
             error: None,
             notes: compiled.notes.clone(),
             sql: compiled.sql.clone(),
+            reuse,
         },
         Err(e) => RunResult::failed(hunt, Status::Error, format!("{e:#}"), started),
     }

@@ -67,6 +67,15 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
     Lexer { src, pos: 0 }.run()
 }
 
+/// Whether the tokens so far end with `dynamic(`: there `["a"]` is an array of one string,
+/// not the bracketed name `a`.
+fn opens_dynamic(out: &[Token]) -> bool {
+    matches!(
+        out,
+        [.., Token { tok: Tok::Ident(w), .. }, Token { tok: Tok::Punct("("), .. }] if w == "dynamic"
+    )
+}
+
 struct Lexer<'a> {
     src: &'a str,
     pos: usize,
@@ -106,7 +115,7 @@ impl Lexer<'_> {
                 self.number()?
             } else if is_ident_start(c) {
                 self.word()?
-            } else if let Some(name) = self.bracketed() {
+            } else if let Some(name) = (!opens_dynamic(&out)).then(|| self.bracketed()).flatten() {
                 name
             } else if c == '!' && self.peek_at(1).is_some_and(is_ident_start) {
                 self.pos += 1;

@@ -159,9 +159,8 @@ pub fn compile_with(
     catalog: &Catalog,
     overrides: &[(String, String)],
 ) -> Result<Compiled, Diagnostics> {
-    let filled = fill_placeholders(text, catalog).map_err(|d| Diagnostics::single(text, d))?;
+    let (filled, query) = parse_filled(text, catalog)?;
     let text = filled.as_str();
-    let query = parser::parse(text).map_err(|d| Diagnostics::single(text, d))?;
     let mut gen = sqlgen::Gen::new(catalog);
     let mut params = Vec::new();
     for l in &query.lets {
@@ -204,12 +203,7 @@ pub fn compile_with(
                         text.get(e.span.clone()).unwrap_or_default().to_string(),
                     ),
                 };
-                if typed.lit.is_some()
-                    || typed
-                        .list
-                        .as_ref()
-                        .is_some_and(|l| l.iter().all(|t| t.lit.is_some()))
-                {
+                if is_literal(&typed) {
                     params.push(Param {
                         name: l.name.clone(),
                         ty: typed.ty,
@@ -238,6 +232,49 @@ pub fn compile_with(
         stages: gen.stages,
         last_summarize: gen.last_summarize,
     })
+}
+
+/// The query with its placeholders filled, and its syntax tree.
+fn parse_filled(text: &str, catalog: &Catalog) -> Result<(String, ast::Query), Diagnostics> {
+    let filled = fill_placeholders(text, catalog).map_err(|d| Diagnostics::single(text, d))?;
+    let query = parser::parse(&filled).map_err(|d| Diagnostics::single(&filled, d))?;
+    Ok((filled, query))
+}
+
+/// Whether a compiled scalar is a literal or a list of literals (an editable parameter).
+fn is_literal(typed: &functions::Typed) -> bool {
+    typed.lit.is_some()
+        || typed
+            .list
+            .as_ref()
+            .is_some_and(|l| l.iter().all(|t| t.lit.is_some()))
+}
+
+/// The editable parameters of a query (its top-level scalar `let` literals) without compiling
+/// its body: cheap, and never reads the data (the workbench lists them at start-up).
+pub fn declared_params(text: &str, catalog: &Catalog) -> Result<Vec<Param>, Diagnostics> {
+    let (filled, query) = parse_filled(text, catalog)?;
+    let text = filled.as_str();
+    let mut gen = sqlgen::Gen::new(catalog);
+    let mut params = Vec::new();
+    for l in &query.lets {
+        let ast::LetValue::Scalar(e) = &l.value else {
+            continue;
+        };
+        let Ok(typed) = gen.expr(e, &[]) else {
+            continue;
+        };
+        if is_literal(&typed) {
+            params.push(Param {
+                name: l.name.clone(),
+                ty: typed.ty,
+                value: text.get(e.span.clone()).unwrap_or_default().to_string(),
+                line: diag::line_col(text, l.name_span.start).0,
+            });
+        }
+        gen.scalars.insert(l.name.clone(), typed);
+    }
+    Ok(params)
 }
 
 /// Fills Sentinel's `{{StartTimeISO}}` and `{{EndTimeISO}}` placeholders from the case's

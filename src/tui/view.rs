@@ -249,6 +249,13 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
             columns.get(c).map_or("", String::as_str)
         ));
     }
+    if let Some(r) = &h.result {
+        let path = match r.reuse {
+            crate::hunts::cache::Reuse::Hit => ", kept aggregate",
+            _ => "",
+        };
+        extra.push_str(&format!(" · {} ms{path}", r.elapsed_ms));
+    }
     let title = format!(
         " Hits: {} ({} of {}){extra} ",
         for_terminal(&h.row.name),

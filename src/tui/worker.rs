@@ -12,8 +12,9 @@ use duckdb::InterruptHandle;
 
 use super::protocol::{HuntRow, ParamRow, Reply, Request};
 use crate::engine::Case;
+use crate::hunts::cache::AggregateCache;
 use crate::hunts::library::Library;
-use crate::hunts::run::{ensure_watchlists, history, record, run_hunt};
+use crate::hunts::run::{ensure_watchlists, history, record, run_hunt_cached};
 use crate::hunts::Hunt;
 use crate::ingest::{load_paths, LoadOptions};
 use crate::sanitize::for_terminal;
@@ -141,6 +142,7 @@ fn serve(
         "CREATE TABLE IF NOT EXISTS quarry_console_history (entered_at TIMESTAMP, text VARCHAR)",
     )?;
     let history = console_history(&case);
+    let mut cache = AggregateCache::new();
     replies.send(Reply::Ready {
         case: path.display().to_string(),
         clock,
@@ -157,6 +159,9 @@ fn serve(
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
         for req in latest_only(batch) {
+            if changes_data(&req) {
+                cache.clear(case.conn());
+            }
             match req {
                 Request::Quit => return Ok(()),
                 Request::Run {
@@ -165,17 +170,23 @@ fn serve(
                     generation,
                 } => {
                     if let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) {
-                        run_one(
-                            &case, &catalog, h, &overrides, generation, replies, cancelled,
-                        )?;
+                        let job = Job {
+                            hunt: h,
+                            overrides: &overrides,
+                            generation,
+                        };
+                        run_one(&case, &catalog, &job, &mut cache, replies, cancelled)?;
                     }
                 }
                 Request::RunAll(jobs) => {
                     for (id, overrides, generation) in jobs {
                         if let Some(h) = lib.hunts.iter().find(|h| h.id == id) {
-                            run_one(
-                                &case, &catalog, h, &overrides, generation, replies, cancelled,
-                            )?;
+                            let job = Job {
+                                hunt: h,
+                                overrides: &overrides,
+                                generation,
+                            };
+                            run_one(&case, &catalog, &job, &mut cache, replies, cancelled)?;
                         }
                     }
                 }
@@ -232,6 +243,18 @@ fn serve(
     }
 }
 
+/// Whether a request may change what the kept aggregates summarize (console SQL included).
+fn changes_data(req: &Request) -> bool {
+    matches!(
+        req,
+        Request::Load(_)
+            | Request::SetClock(_)
+            | Request::WatchlistAdd { .. }
+            | Request::WatchlistRemove { .. }
+            | Request::Console(_)
+    )
+}
+
 /// Keeps the last `Run` of each hunt from a batch of requests (earlier ones are stale).
 fn latest_only(batch: Vec<Request>) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
@@ -257,9 +280,9 @@ fn row(h: &Hunt, previous: Option<&Vec<i64>>) -> HuntRow {
 }
 
 fn params(h: &Hunt, catalog: &crate::kql::Catalog) -> Vec<ParamRow> {
-    crate::kql::compile(&h.query, catalog)
-        .map(|c| {
-            c.params
+    crate::kql::declared_params(&h.query, catalog)
+        .map(|params| {
+            params
                 .into_iter()
                 .map(|p| ParamRow {
                     description: h
@@ -276,21 +299,28 @@ fn params(h: &Hunt, catalog: &crate::kql::Catalog) -> Vec<ParamRow> {
         .unwrap_or_default()
 }
 
+/// One hunt run the workbench asked for.
+struct Job<'a> {
+    hunt: &'a Hunt,
+    overrides: &'a [(String, String)],
+    generation: u64,
+}
+
 fn run_one(
     case: &Case,
     catalog: &crate::kql::Catalog,
-    hunt: &Hunt,
-    overrides: &[(String, String)],
-    generation: u64,
+    job: &Job,
+    cache: &mut AggregateCache,
     replies: &Sender<Reply>,
     cancelled: &AtomicBool,
 ) -> anyhow::Result<()> {
+    let (hunt, generation) = (job.hunt, job.generation);
     cancelled.store(false, Ordering::SeqCst);
     replies.send(Reply::Started {
         hunt: hunt.id.clone(),
         generation,
     })?;
-    let result = run_hunt(case.conn(), catalog, hunt, overrides);
+    let result = run_hunt_cached(case.conn(), catalog, hunt, job.overrides, Some(cache));
     let was_cancelled = result.error.is_some() && cancelled.swap(false, Ordering::SeqCst);
     if !was_cancelled {
         let _ = record(case.conn(), &result);

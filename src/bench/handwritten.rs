@@ -1,15 +1,14 @@
-//! Each seed query compiled from KQL against hand-written DuckDB SQL for the same logic, on
-//! the sample case with every table multiplied (about 1M network sessions by default).
-//! Prints best-of-3 times, the ratio and both row counts; asserts nothing about time.
-//! Run: `cargo bench --bench kql_vs_sql` (QUARRY_BENCH_FACTOR sets the multiplier, default 40;
-//! the seed queries are read from ../shared/kql-corpus).
+//! Each seed query of the KQL corpus compiled by quarry against hand-written DuckDB SQL for
+//! the same logic, on the same case.
 
 use std::path::Path;
-use std::time::Instant;
 
-use quarry::engine::Case;
-use quarry::ingest::{load_paths, LoadOptions};
-use quarry::kql::compile;
+use anyhow::Result;
+
+use super::stats::Samples;
+use super::table::{ms, ratio, Table};
+use crate::engine::Case;
+use crate::kql::compile;
 
 const PRIVATE: &str = "['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']::VARCHAR[]";
 const NOW: &str = "TIMESTAMP '2025-11-20 12:00:00'";
@@ -135,69 +134,31 @@ fn hand_written(name: &str, extdir: &Path) -> Option<String> {
     })
 }
 
-/// Best of three: (seconds, rows).
-fn time(case: &Case, sql: &str) -> Result<(f64, usize), String> {
-    let mut best = f64::MAX;
-    let mut rows = 0;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let mut stmt = case.conn().prepare(sql).map_err(|e| e.to_string())?;
-        let mut r = stmt.query([]).map_err(|e| e.to_string())?;
-        rows = 0;
-        while r.next().map_err(|e| e.to_string())?.is_some() {
-            rows += 1;
-        }
-        best = best.min(started.elapsed().as_secs_f64());
+/// Runs `sql` to the end; the number of rows.
+fn rows(case: &Case, sql: &str) -> Result<usize> {
+    let mut stmt = case.conn().prepare(sql)?;
+    let mut r = stmt.query([])?;
+    let mut n = 0;
+    while r.next()?.is_some() {
+        n += 1;
     }
-    Ok((best, rows))
+    Ok(n)
 }
 
-fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let factor: u32 = std::env::var("QUARRY_BENCH_FACTOR")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let case = Case::open(&dir.path().join("bench.duckdb")).expect("case");
-    let options = LoadOptions {
-        table: None,
-        progress: false,
-        observer: None,
-    };
-    load_paths(&case, &[root.join("sample-logs")], &options).expect("load");
-    for table in [
-        "CommonSecurityLog",
-        "DeviceNetworkEvents",
-        "DnsEvents",
-        "Event",
-        "ZeekConn",
-        "AWSVPCFlow",
-        "VMConnection",
-    ] {
-        case.conn()
-            .execute_batch(&format!(
-                "INSERT INTO {table} SELECT t.* FROM {table} t, range({})",
-                factor.saturating_sub(1)
-            ))
-            .expect("multiply");
-    }
-    let sessions: i64 = case
-        .conn()
-        .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))
-        .expect("count");
-    println!("case: sample-logs x{factor} = {sessions} network sessions");
-    let Ok(entries) = std::fs::read_dir(root.join("../shared/kql-corpus")) else {
-        println!("notice: ../shared/kql-corpus not found; nothing to compare");
-        return;
-    };
-    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+/// Times every corpus query (file names starting with its number) both ways.
+pub fn compare(case: &Case, corpus: &Path, runs: usize) -> Result<Table> {
+    let mut files: Vec<_> = std::fs::read_dir(corpus)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
-    let catalog = case.catalog().expect("catalog");
-    let extdir = case.externaldata_dir().expect("externaldata dir");
-    println!(
-        "{:<36} {:>10} {:>10} {:>7} {:>9} {:>9}",
-        "query", "KQL ms", "SQL ms", "ratio", "KQL rows", "SQL rows"
+    let catalog = case.catalog()?;
+    let extdir = case
+        .externaldata_dir()
+        .ok_or_else(|| anyhow::anyhow!("the benchmark case has no externaldata folder"))?;
+    let mut table = Table::new(
+        "Seed queries: compiled KQL vs hand-written DuckDB SQL (ms: median (min–max))",
+        &["query", "KQL ms", "SQL ms", "ratio", "KQL rows", "SQL rows"],
     );
     for f in files {
         let name = f
@@ -205,25 +166,21 @@ fn main() {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let text = std::fs::read_to_string(&f).expect("read");
-        let compiled = match compile(&text, &catalog) {
-            Ok(c) => c,
-            Err(d) => {
-                println!("{name:<36} does not compile: {d}");
-                continue;
-            }
-        };
-        let Some(sql) = hand_written(&name, &extdir) else {
+        let Some(sql) = name.get(..2).and_then(|_| hand_written(&name, &extdir)) else {
             continue;
         };
-        match (time(&case, &compiled.sql), time(&case, &sql)) {
-            (Ok((k, kr)), Ok((s, sr))) => println!(
-                "{name:<36} {:>10.1} {:>10.1} {:>7.2} {kr:>9} {sr:>9}",
-                k * 1e3,
-                s * 1e3,
-                k / s
-            ),
-            (a, b) => println!("{name:<36} failed: {a:?} {b:?}"),
-        }
+        let text = std::fs::read_to_string(&f)?;
+        let compiled = compile(&text, &catalog).map_err(|d| anyhow::anyhow!("{name}: {d}"))?;
+        let (k, kr) = Samples::time(runs, || rows(case, &compiled.sql))?;
+        let (s, sr) = Samples::time(runs, || rows(case, &sql))?;
+        table.push(vec![
+            name,
+            ms(&k),
+            ms(&s),
+            ratio(&k, &s),
+            kr.to_string(),
+            sr.to_string(),
+        ]);
     }
+    Ok(table)
 }
