@@ -114,6 +114,18 @@ fn between_is_inclusive() {
 }
 
 #[test]
+fn consecutive_wheres_keep_their_own_precedence() {
+    let c = case();
+    // Merged into one filter, `or` must still bind inside its own `where`.
+    let q = "T | where N == 1 or N == 3 | where Bytes > 150 | project N";
+    assert_eq!(col(&c, q), Vec::<String>::new());
+    let q = "T | where N == 1 or N == 2 | where Bytes > 150 or isnull(Bytes) | project N";
+    assert_eq!(col(&c, q), vec!["2"]);
+    let sql = compiled(&c, "T | where N > 1 | where Bytes > 0 | where R < 3").sql;
+    assert_eq!(sql.matches(" FROM \"T\"").count(), 3, "{sql}");
+}
+
+#[test]
 fn in_and_not_in_with_literal_and_let_bound_lists() {
     let c = case();
     let q = "let names = dynamic(['Alice', 'Bob Smith']); T | where Name in (names)";

@@ -34,8 +34,11 @@ pub struct BenchOptions {
     pub frame_rows: usize,
     /// The seed KQL corpus for the compiled-versus-hand-written figures, if present.
     pub corpus: Option<PathBuf>,
-    /// Where the generated files and cases go (a temporary folder when `None`).
+    /// Where the generated files and cases go (a temporary folder when `None`); files and the
+    /// case generated there at the same scale are reused by the next run.
     pub workdir: Option<PathBuf>,
+    /// The sections to run (ingest, hunts, edits, frame, seeds, startup, lnav); empty runs all.
+    pub only: Vec<String>,
 }
 
 impl BenchOptions {
@@ -48,6 +51,7 @@ impl BenchOptions {
             frame_rows: 20_000,
             corpus: None,
             workdir: None,
+            only: Vec::new(),
         }
     }
 }
@@ -66,6 +70,7 @@ pub fn run(options: &BenchOptions, out: &mut dyn std::io::Write) -> Result<()> {
         }
     };
     writeln!(out, "{}", machine())?;
+    let wants = |section: &str| options.only.is_empty() || options.only.iter().any(|s| s == section);
     let (logs, scale) = generate_case_files(&work, options.rows)?;
     writeln!(
         out,
@@ -73,41 +78,63 @@ pub fn run(options: &BenchOptions, out: &mut dyn std::io::Write) -> Result<()> {
         options.rows,
         logs.display()
     )?;
-    ingest::per_format(&logs, &work, options.runs)?.print(out)?;
-
+    if wants("ingest") {
+        ingest::per_format(&logs, &work, options.runs)?.print(out)?;
+    }
+    let db = work.join("bench.duckdb");
+    let marker = work.join("bench.duckdb.scale");
+    let reuse = std::fs::read_to_string(&marker).ok() == Some(scale.to_string());
+    if !reuse {
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(db.with_extension("duckdb.wal"));
+    }
     stats::reset_peak_memory();
-    let case = Case::open(&work.join("bench.duckdb"))?;
-    let (load, report) = stats::Samples::time(1, || {
-        load_paths(&case, std::slice::from_ref(&logs), &LoadOptions::default())
-    })?;
-    let rows: u64 = report.files.iter().map(|f| f.rows_loaded).sum();
-    let sessions: i64 = case
-        .conn()
-        .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))?;
-    writeln!(
-        out,
-        "\ncase: {rows} rows loaded from {} files in {:.2} s, {sessions} network sessions, peak RSS {}\n",
-        report.files.len(),
-        load.median(),
-        mb(stats::peak_memory_mb())
-    )?;
-    hunts::measure(&case, options.runs)?.print(out)?;
-    hunts::edits(&case, options.runs)?.print(out)?;
-    frame::measure(options.frame_rows)?.print(out)?;
+    let case = Case::open(&db)?;
+    if reuse {
+        writeln!(out, "\ncase: reusing {} (scale {scale})\n", db.display())?;
+    } else {
+        let (load, report) = stats::Samples::time(1, || {
+            load_paths(&case, std::slice::from_ref(&logs), &LoadOptions::default())
+        })?;
+        std::fs::write(&marker, scale.to_string())?;
+        let rows: u64 = report.files.iter().map(|f| f.rows_loaded).sum();
+        writeln!(
+            out,
+            "\ncase: {rows} rows loaded from {} files in {:.2} s, peak RSS {}",
+            report.files.len(),
+            load.median(),
+            mb(stats::peak_memory_mb())
+        )?;
+    }
+    let sessions: i64 =
+        case.conn()
+            .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))?;
+    writeln!(out, "{sessions} network sessions in the case")?;
+    if wants("hunts") {
+        hunts::measure(&case, options.runs)?.print(out)?;
+    }
+    if wants("edits") {
+        hunts::edits(&case, options.runs)?.print(out)?;
+    }
+    if wants("frame") {
+        frame::measure(options.frame_rows)?.print(out)?;
+    }
     match &options.corpus {
-        Some(dir) if dir.is_dir() => {
+        Some(dir) if dir.is_dir() && wants("seeds") => {
             handwritten::compare(&case, dir, options.runs)?.print(out)?;
         }
-        Some(dir) => writeln!(
+        Some(dir) if wants("seeds") => writeln!(
             out,
             "notice: no seed corpus at {}; compiled-versus-hand-written skipped",
             dir.display()
         )?,
-        None => {}
+        _ => {}
     }
     drop(case);
-    frame::startup(&work.join("bench.duckdb"), options.runs)?.print(out)?;
-    if options.lnav_lines > 0 {
+    if wants("startup") {
+        frame::startup(&db, options.runs)?.print(out)?;
+    }
+    if options.lnav_lines > 0 && wants("lnav") {
         lnav::compare(&work, options.lnav_lines, options.runs)?.print(out)?;
     }
     Ok(())
@@ -130,9 +157,17 @@ fn tempdir() -> Result<TempDir> {
     Ok(TempDir { path })
 }
 
-/// Writes the sample at the scale that gives about `rows` network sessions: a scale-1 probe
-/// is generated and counted first.
+/// Writes the sample at the scale that gives about `rows` network sessions (a scale-1 probe
+/// is generated and counted first), unless the folder already holds it.
 fn generate_case_files(work: &Path, rows: u64) -> Result<(PathBuf, u32)> {
+    let logs = work.join("logs");
+    let marker = work.join("logs.rows");
+    if let Some(scale) = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| t.strip_prefix(&format!("{rows} ")).and_then(|s| s.trim().parse().ok()))
+    {
+        return Ok((logs, scale));
+    }
     let probe = work.join("probe-logs");
     generate(&probe, &SampleOptions::default())?;
     let case = Case::open_in_memory()?;
@@ -142,12 +177,12 @@ fn generate_case_files(work: &Path, rows: u64) -> Result<(PathBuf, u32)> {
             .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))?;
     let _ = std::fs::remove_dir_all(&probe);
     let scale = (rows as f64 / per_scale.max(1) as f64).round().max(1.0) as u32;
-    let logs = work.join("logs");
     let options = SampleOptions {
         scale,
         ..SampleOptions::default()
     };
     generate(&logs, &options).with_context(|| format!("generating {}", logs.display()))?;
+    std::fs::write(&marker, format!("{rows} {scale}"))?;
     Ok((logs, scale))
 }
 

@@ -22,9 +22,13 @@ pub struct BenchArgs {
     /// The seed KQL corpus for compiled-versus-hand-written figures.
     #[arg(long, value_name = "DIR", default_value = "../shared/kql-corpus")]
     pub corpus: PathBuf,
-    /// Keep the generated files and cases here instead of a temporary folder.
+    /// Keep the generated files and case here instead of a temporary folder (a later run with
+    /// the same --rows reuses them).
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
+    /// Run only these sections: ingest, hunts, edits, frame, seeds, startup, lnav.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
 }
 
 /// Runs `quarry bench`.
@@ -33,6 +37,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         BenchOptions {
             corpus: Some(args.corpus.clone()),
             workdir: args.workdir.clone(),
+            only: args.only.clone(),
             ..BenchOptions::quick()
         }
     } else {
@@ -43,6 +48,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             frame_rows: 1_000_000,
             corpus: Some(args.corpus.clone()),
             workdir: args.workdir.clone(),
+            only: args.only.clone(),
         }
     };
     run(&options, &mut std::io::stdout().lock())

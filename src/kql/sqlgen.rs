@@ -91,6 +91,10 @@ pub struct Gen<'a> {
     /// While compiling `extend`/`project`: whether the rows are serialized (window
     /// functions such as `prev()` need it). `None` elsewhere.
     window: Option<bool>,
+    /// For each `where` stage: the relation it filters first and all its predicates, so a
+    /// run of `where`s becomes one filter over that relation (each extra layer over a wide
+    /// table costs DuckDB milliseconds to bind and run).
+    filters: HashMap<String, (String, Vec<String>)>,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
@@ -198,6 +202,7 @@ impl<'a> Gen<'a> {
             allow_agg: false,
             open_schema: false,
             window: None,
+            filters: HashMap::new(),
             idents: Default::default(),
             functions: HashMap::new(),
             locals: Vec::new(),
@@ -242,6 +247,22 @@ impl<'a> Gen<'a> {
         if !self.notes.iter().any(|x| x == n) {
             self.notes.push(n.to_string());
         }
+    }
+
+    /// Whether `SELECT *` from `rel` gives exactly its columns (and its order column when
+    /// it has one): true for the stages this generator wrote, and for a table or view read
+    /// whole.
+    fn star_ok(&self, rel: &Rel) -> bool {
+        let prefix = format!("{} AS (", rel.from);
+        if self.ctes.iter().any(|c| c.starts_with(&prefix)) {
+            return true;
+        }
+        !rel.ordered
+            && self
+                .catalog
+                .tables
+                .iter()
+                .any(|(name, cols)| quote_ident(name) == rel.from && *cols == rel.cols)
     }
 
     pub(super) fn push_cte(&mut self, sql: String) -> String {
@@ -328,12 +349,26 @@ impl<'a> Gen<'a> {
                 if p.ty != KqlType::Bool {
                     return err(&pred.span, "`where` needs a boolean expression");
                 }
-                let sql = format!(
-                    "SELECT {} FROM {from} WHERE {}",
-                    self.col_list(&rel.cols, rel.ordered),
-                    p.sql
-                );
+                let (base, mut preds) = self
+                    .filters
+                    .get(&from)
+                    .cloned()
+                    .unwrap_or_else(|| (from.clone(), Vec::new()));
+                preds.push(format!("({})", p.sql));
+                let input = Rel {
+                    from: base.clone(),
+                    ..rel.clone()
+                };
+                // A stage of this query has exactly the relation's columns: `*` keeps the
+                // SQL short.
+                let list = if self.star_ok(&input) {
+                    "*".to_string()
+                } else {
+                    self.col_list(&rel.cols, rel.ordered)
+                };
+                let sql = format!("SELECT {list} FROM {base} WHERE {}", preds.join(" AND "));
                 let from = self.push_cte(sql);
+                self.filters.insert(from.clone(), (base, preds));
                 ("where", Rel { from, ..rel })
             }
             OpKind::Take(n) => {
@@ -667,7 +702,7 @@ impl<'a> Gen<'a> {
             names(&a.expr, &mut used);
             if used.iter().any(|n| pending.contains(n)) {
                 // A later assignment reads an earlier one: close this stage first.
-                rel = self.flush_extend(&sel, cols.clone(), rel.ordered, &rel.from);
+                rel = self.flush_extend(&sel, cols.clone(), &rel);
                 sel = cols.iter().map(|c| self.id(&c.name)).collect();
                 pending.clear();
             }
@@ -692,25 +727,43 @@ impl<'a> Gen<'a> {
             }
             pending.insert(name);
         }
-        Ok(self.flush_extend(&sel, cols, rel.ordered, &rel.from))
+        Ok(self.flush_extend(&sel, cols, &rel))
     }
 
-    fn flush_extend(
-        &mut self,
-        sel: &[String],
-        cols: Vec<ColumnDef>,
-        ordered: bool,
-        from: &str,
-    ) -> Rel {
-        let mut sel = sel.join(", ");
-        if ordered {
-            sel.push_str(&format!(", {}", quote_ident(ORD)));
-        }
-        let from = self.push_cte(format!("SELECT {sel} FROM {from}"));
+    /// Closes an extend stage over `input`: `sel` has one item per column of `input`, then
+    /// one per new column. Over a stage or a whole table it is written as
+    /// `* REPLACE (...), new...`, which is shorter to bind than every column by name.
+    fn flush_extend(&mut self, sel: &[String], cols: Vec<ColumnDef>, input: &Rel) -> Rel {
+        let ids: Vec<String> = input.cols.iter().map(|c| self.id(&c.name)).collect();
+        let list = if self.star_ok(input) && sel.len() >= ids.len() {
+            let replaced: Vec<&str> = sel
+                .iter()
+                .zip(&ids)
+                .filter(|(s, id)| s != id)
+                .map(|(s, _)| s.as_str())
+                .collect();
+            let mut list = if replaced.is_empty() {
+                "*".to_string()
+            } else {
+                format!("* REPLACE ({})", replaced.join(", "))
+            };
+            for item in &sel[ids.len()..] {
+                list.push_str(", ");
+                list.push_str(item);
+            }
+            list
+        } else {
+            let mut list = sel.join(", ");
+            if input.ordered {
+                list.push_str(&format!(", {}", quote_ident(ORD)));
+            }
+            list
+        };
+        let from = self.push_cte(format!("SELECT {list} FROM {}", input.from));
         Rel {
             from,
             cols,
-            ordered,
+            ordered: input.ordered,
         }
     }
 
@@ -1034,15 +1087,12 @@ impl<'a> Gen<'a> {
                 if items.is_empty() {
                     return Ok(Typed::new("false", KqlType::Bool));
                 }
-                let terms: Option<Vec<String>> = items
-                    .iter()
-                    .map(|t| t.str_lit().map(term_pattern))
-                    .collect();
+                let terms: Option<Vec<&str>> = items.iter().map(|t| t.str_lit()).collect();
                 let sql = match terms {
                     Some(terms) if !*all => format!(
                         "regexp_matches({}, {})",
                         str_side(&x),
-                        quote_str(&format!("(?i){}", terms.join("|")))
+                        quote_str(&format!("(?i){}", any_term_pattern(&terms)))
                     ),
                     _ => {
                         let parts: Vec<String> = items
@@ -1396,6 +1446,26 @@ fn term_pattern(term: &str) -> String {
     format!("(?:{open}{}{close})", regex_escape(term))
 }
 
+/// The regular expression for `has_any`: the terms that are words at both ends share one
+/// pair of boundaries (`(^|\W)(?:a|b|c)($|\W)`, which RE2 runs much faster than one group per
+/// term); the others keep their own.
+fn any_term_pattern(terms: &[&str]) -> String {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    let (words, others): (Vec<&str>, Vec<&str>) = terms
+        .iter()
+        .partition(|t| alnum(t.chars().next()) && alnum(t.chars().last()));
+    let mut alternatives: Vec<String> = Vec::new();
+    if !words.is_empty() {
+        let escaped: Vec<String> = words.iter().map(|w| regex_escape(w)).collect();
+        alternatives.push(format!(
+            "(?:(^|[^[:alnum:]])(?:{})($|[^[:alnum:]]))",
+            escaped.join("|")
+        ));
+    }
+    alternatives.extend(others.iter().map(|t| term_pattern(t)));
+    alternatives.join("|")
+}
+
 /// Escapes RE2 metacharacters.
 pub(super) fn regex_escape(s: &str) -> String {
     let mut out = String::new();
@@ -1469,6 +1539,15 @@ mod tests {
         assert!(glob("S*c*p", "SrcIp"));
         assert!(!glob("Dst*", "SrcIp"));
         assert!(glob("a", "a") && !glob("a", "ab"));
+    }
+
+    #[test]
+    fn has_any_shares_the_boundaries_of_word_terms() {
+        let terms = ["Cisco", "Fortinet", ".example.com"];
+        assert_eq!(
+            any_term_pattern(&terms),
+            "(?:(^|[^[:alnum:]])(?:Cisco|Fortinet)($|[^[:alnum:]]))|(?:\\.example\\.com($|[^[:alnum:]]))"
+        );
     }
 
     #[test]
