@@ -70,7 +70,8 @@ pub fn run(options: &BenchOptions, out: &mut dyn std::io::Write) -> Result<()> {
         }
     };
     writeln!(out, "{}", machine())?;
-    let wants = |section: &str| options.only.is_empty() || options.only.iter().any(|s| s == section);
+    let wants =
+        |section: &str| options.only.is_empty() || options.only.iter().any(|s| s == section);
     let (logs, scale) = generate_case_files(&work, options.rows)?;
     writeln!(
         out,
@@ -106,9 +107,9 @@ pub fn run(options: &BenchOptions, out: &mut dyn std::io::Write) -> Result<()> {
             mb(stats::peak_memory_mb())
         )?;
     }
-    let sessions: i64 =
-        case.conn()
-            .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))?;
+    let sessions: i64 = case
+        .conn()
+        .query_row("SELECT count(*) FROM NetworkSessions", [], |r| r.get(0))?;
     writeln!(out, "{sessions} network sessions in the case")?;
     if wants("hunts") {
         hunts::measure(&case, options.runs)?.print(out)?;
@@ -162,10 +163,10 @@ fn tempdir() -> Result<TempDir> {
 fn generate_case_files(work: &Path, rows: u64) -> Result<(PathBuf, u32)> {
     let logs = work.join("logs");
     let marker = work.join("logs.rows");
-    if let Some(scale) = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|t| t.strip_prefix(&format!("{rows} ")).and_then(|s| s.trim().parse().ok()))
-    {
+    if let Some(scale) = std::fs::read_to_string(&marker).ok().and_then(|t| {
+        t.strip_prefix(&format!("{rows} "))
+            .and_then(|s| s.trim().parse().ok())
+    }) {
         return Ok((logs, scale));
     }
     let probe = work.join("probe-logs");

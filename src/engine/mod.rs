@@ -5,6 +5,7 @@ mod catalog;
 pub mod ipfunc;
 mod meta;
 pub mod output;
+pub mod urlhost;
 pub mod value;
 pub mod xmljson;
 
@@ -84,6 +85,7 @@ impl Case {
         meta::create_tables(&conn)?;
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
+        urlhost::register(&conn)?;
         Ok(Case { conn, path })
     }
 

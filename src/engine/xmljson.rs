@@ -3,9 +3,7 @@
 //! children becomes `#text`, repeated child elements become arrays, an element with only
 //! text becomes that string, an empty element becomes null. Bad XML gives NULL.
 
-use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
-use duckdb::ffi::duckdb_string_t;
-use duckdb::types::DuckString;
+use duckdb::core::DataChunkHandle;
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
@@ -131,31 +129,12 @@ impl VScalar for ParseXml {
         input: &mut DataChunkHandle,
         output: &mut dyn WritableVector,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let vector = input.flat_vector(0);
-        let len = input.len();
-        // SAFETY: the argument is declared VARCHAR (duckdb_string_t storage) and the C API
-        // flattens it to `len` rows.
-        let raw = unsafe { vector.as_slice_with_len::<duckdb_string_t>(len) };
-        let mut out = output.flat_vector();
-        for (i, s) in raw.iter().enumerate() {
-            let json = if vector.row_is_null(i as u64) {
-                None
-            } else {
-                xml_to_json(&DuckString::new(&mut { *s }).as_str())
-            };
-            match json {
-                Some(j) => out.insert(i, j.as_str()),
-                None => out.set_null(i),
-            }
-        }
+        super::urlhost::map_varchar(input, output, xml_to_json);
         Ok(())
     }
 
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(
-            vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
-            LogicalTypeHandle::from(LogicalTypeId::Varchar),
-        )]
+        super::urlhost::varchar_to_varchar()
     }
 }
 
