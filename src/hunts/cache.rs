@@ -52,22 +52,62 @@ pub fn split(compiled: &Compiled) -> Option<Split> {
         .collect();
     let index = names.iter().position(|n| *n == cte)?;
     let reference = Regex::new(r#""s\d+""#).ok()?;
-    let mut needed = BTreeSet::from([index]);
-    let mut todo = vec![index];
-    while let Some(i) = todo.pop() {
-        for m in reference.find_iter(&compiled.ctes[i]) {
-            if let Some(j) = names.iter().position(|n| *n == m.as_str()) {
-                if j < i && needed.insert(j) {
-                    todo.push(j);
-                }
-            }
-        }
+    // What each CTE reads, directly: earlier CTEs by index, or something else (a table).
+    let reads: Vec<(BTreeSet<usize>, bool)> = compiled
+        .ctes
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let body = text.split_once(" AS (").map_or("", |(_, b)| b);
+            let ctes: BTreeSet<usize> = reference
+                .find_iter(body)
+                .filter_map(|m| names.iter().position(|n| *n == m.as_str()))
+                .filter(|&j| j < i)
+                .collect();
+            (ctes, !reads_only_ctes(body, &names))
+        })
+        .collect();
+    let needed = closure(&reads, index);
+    // Worth it only when everything after the aggregate is computed from it: a later stage
+    // that scans logs again (a join back to the events, say) would redo the expensive part.
+    let later_scans = (index + 1..compiled.ctes.len())
+        .any(|i| reads[i].1 || reads[i].0.iter().any(|&j| j < index));
+    if later_scans {
+        return None;
     }
     let body: Vec<&str> = needed.iter().map(|&i| compiled.ctes[i].as_str()).collect();
     Some(Split {
         aggregate: format!("WITH {}\nSELECT * FROM {cte}", body.join(",\n")),
         cte,
         index,
+    })
+}
+
+/// The CTEs `start` depends on, itself included.
+fn closure(reads: &[(BTreeSet<usize>, bool)], start: usize) -> BTreeSet<usize> {
+    let mut needed = BTreeSet::from([start]);
+    let mut todo = vec![start];
+    while let Some(i) = todo.pop() {
+        for &j in &reads[i].0 {
+            if needed.insert(j) {
+                todo.push(j);
+            }
+        }
+    }
+    needed
+}
+
+/// Whether everything `body` reads (after each `FROM` and `JOIN`) is one of the CTEs.
+fn reads_only_ctes(body: &str, names: &[&str]) -> bool {
+    [" FROM ", " JOIN "].iter().all(|kw| {
+        body.match_indices(kw).all(|(at, _)| {
+            let rest = &body[at + kw.len()..];
+            let source = match rest.strip_prefix('"') {
+                Some(quoted) => quoted.find('"').map_or(rest, |e| &rest[..e + 2]),
+                None => rest.split([' ', ',', ')']).next().unwrap_or(rest),
+            };
+            names.contains(&source)
+        })
     })
 }
 
