@@ -187,7 +187,7 @@ fn path(reuse: Reuse) -> &'static str {
     match reuse {
         Reuse::Hit => "kept aggregate re-filtered",
         Reuse::Stored => "full run (edit reaches the aggregate)",
-        Reuse::NotApplicable => "full run (no stage after summarize)",
+        Reuse::NotApplicable => "full run (not summarize-then-filter)",
     }
 }
 

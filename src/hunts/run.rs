@@ -112,11 +112,13 @@ pub fn compile_hunt(
     catalog: &Catalog,
     overrides: &[(String, String)],
 ) -> Result<Compiled, String> {
-    let declared = kql::compile(&hunt.query, catalog).map_err(|d| d.to_string())?;
-    let checked = params::check(&declared.params, overrides)?;
-    if checked.is_empty() {
-        return Ok(declared);
-    }
+    let checked = if overrides.is_empty() {
+        Vec::new()
+    } else {
+        // The parameters come from the `let`s alone: checking needs no second compile.
+        let declared = kql::declared_params(&hunt.query, catalog).map_err(|d| d.to_string())?;
+        params::check(&declared, overrides)?
+    };
     kql::compile_with(&hunt.query, catalog, &checked).map_err(|d| d.to_string())
 }
 
