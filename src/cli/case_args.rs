@@ -30,9 +30,16 @@ impl CaseArgs {
         Ok(default_case_path(name)?)
     }
 
-    /// Opens the case these options name.
+    /// Opens the case these options name with file access (loading, importing, exporting).
     pub fn open(&self) -> anyhow::Result<Case> {
         let path = self.path()?;
         Case::open(&path).with_context(|| format!("cannot open the case {}", path.display()))
+    }
+
+    /// Opens the case these options name for queries: its tables and nothing else.
+    pub fn open_sandboxed(&self) -> anyhow::Result<Case> {
+        let path = self.path()?;
+        Case::open_sandboxed(&path)
+            .with_context(|| format!("cannot open the case {}", path.display()))
     }
 }

@@ -27,7 +27,7 @@ pub enum ClockAction {
 
 /// Runs `quarry clock`.
 pub fn run(case: &CaseArgs, args: &ClockArgs) -> anyhow::Result<()> {
-    let case = case.open()?;
+    let case = case.open_sandboxed()?;
     match &args.action {
         None | Some(ClockAction::Show) => {}
         Some(ClockAction::Set { time }) => {

@@ -120,7 +120,7 @@ fn find<'a>(lib: &'a Library, id: &str) -> anyhow::Result<&'a Hunt> {
 pub fn hunts(case: &CaseArgs, args: &HuntsArgs) -> anyhow::Result<()> {
     let HuntsCommand::List { json, sources } = &args.command;
     let lib = load_library(sources);
-    let case = case.open()?;
+    let case = case.open_sandboxed()?;
     ensure_watchlists(&case, &lib.hunts)?;
     let catalog = case.catalog()?;
     let runs = history(case.conn());
@@ -205,7 +205,7 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
             sources,
         } => {
             let lib = load_library(sources);
-            let case = case.open()?;
+            let case = case.open_sandboxed()?;
             ensure_watchlists(&case, &lib.hunts)?;
             let catalog = case.catalog()?;
             let overrides = overrides(set)?;
@@ -272,7 +272,7 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
             sources,
         } => {
             let lib = load_library(sources);
-            let case = case.open()?;
+            let case = case.open_sandboxed()?;
             ensure_watchlists(&case, &lib.hunts)?;
             let catalog = case.catalog()?;
             let hunt = find(&lib, id)?;
@@ -302,7 +302,7 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
         }
         HuntCommand::Explain { id, sources } => {
             let lib = load_library(sources);
-            let case = case.open()?;
+            let case = case.open_sandboxed()?;
             ensure_watchlists(&case, &lib.hunts)?;
             let catalog = case.catalog()?;
             let hunt = find(&lib, id)?;

@@ -34,7 +34,7 @@ pub fn run(case: &CaseArgs, args: &KqlArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read the query file {}", f.display()))?,
         (None, None) => anyhow::bail!("give a query or -f FILE"),
     };
-    let case = case.open()?;
+    let case = case.open_sandboxed()?;
     let compiled = match kql::compile(&text, &case.catalog()?) {
         Ok(c) => c,
         Err(diags) => {

@@ -79,10 +79,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                crate::sanitize::for_terminal(&format!("{e:#}"))
-            );
+            eprintln!("error: {}", error_text(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -112,5 +109,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hunt(args) => hunts::hunt(&cli.case, &args),
         Command::Bench(args) => bench::bench(&args),
         Command::Tui(args) => crate::tui::run(cli.case.path()?, args.theme.as_deref(), args.hunts),
+    }
+}
+
+/// An error for the terminal: DuckDB's message once (its Rust binding repeats it and appends
+/// a numeric code), each line made safe to print.
+fn error_text(text: &str) -> String {
+    let mut text = text;
+    if let Some(at) = text.rfind(": Error code ") {
+        text = &text[..at];
+    }
+    let halves = text
+        .char_indices()
+        .filter(|(_, c)| *c == ':')
+        .find_map(|(i, _)| {
+            let (left, right) = (&text[..i], text[i + 1..].trim_start());
+            (left == right).then_some(left)
+        });
+    halves
+        .unwrap_or(text)
+        .lines()
+        .map(|l| crate::sanitize::for_terminal(l.trim_end()).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn duckdb_errors_are_said_once() {
+        let raw = "Permission Error: no\nLINE 1: x: Permission Error: no\nLINE 1: x: Error code 1: Unknown error code";
+        assert_eq!(error_text(raw), "Permission Error: no\nLINE 1: x");
+        assert_eq!(error_text("plain: message"), "plain: message");
+        assert!(!error_text("bad \u{1b}[31m red").contains('\u{1b}'));
     }
 }

@@ -1,9 +1,10 @@
 //! `quarry sql` and `quarry export`: run a query on the case and print or save its result.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::CaseArgs;
+use crate::engine::export;
 use crate::engine::output::{write_query, Format};
 
 /// Arguments of `quarry sql`.
@@ -18,7 +19,7 @@ pub struct SqlArgs {
 
 /// Runs `quarry sql`.
 pub fn sql(case: &CaseArgs, args: &SqlArgs) -> anyhow::Result<()> {
-    let case = case.open()?;
+    let case = case.open_sandboxed()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write_query(case.conn(), &args.query, args.format, &[], &mut out)?;
@@ -37,34 +38,11 @@ pub struct ExportArgs {
     pub out: PathBuf,
 }
 
-/// The DuckDB `COPY` options for an output file, chosen by its extension.
-fn copy_format(path: &Path) -> anyhow::Result<&'static str> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok("FORMAT csv, HEADER true"),
-        Some("json") | Some("ndjson") | Some("jsonl") => Ok("FORMAT json"),
-        Some("parquet") => Ok("FORMAT parquet"),
-        _ => anyhow::bail!(
-            "cannot tell the format of {}: name it .csv, .json or .parquet",
-            path.display()
-        ),
-    }
-}
-
-/// Runs `quarry export`.
+/// Runs `quarry export`: the query runs sandboxed, then quarry writes its rows.
 pub fn export(case: &CaseArgs, args: &ExportArgs) -> anyhow::Result<()> {
-    let options = copy_format(&args.out)?;
-    let case = case.open()?;
-    let query = args.sql.clone();
-    let target = args.out.to_string_lossy().replace('\'', "''");
-    let query = query.trim().trim_end_matches(';');
-    let rows = case
-        .conn()
-        .execute(&format!("COPY ({query}) TO '{target}' ({options})"), [])?;
+    export::copy_format(&args.out)?;
+    export::stage(&case.open_sandboxed()?, &args.sql)?;
+    let rows = export::write(&case.open()?, &args.out)?;
     eprintln!("wrote {rows} rows to {}", args.out.display());
     Ok(())
 }

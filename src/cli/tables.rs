@@ -71,7 +71,7 @@ pub fn list(case: &Case, all: bool) -> anyhow::Result<Vec<TableInfo>> {
 
 /// Runs `quarry tables`.
 pub fn run(case: &CaseArgs, args: &TablesArgs) -> anyhow::Result<()> {
-    let case = case.open()?;
+    let case = case.open_sandboxed()?;
     let tables = list(&case, args.all)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&tables)?);

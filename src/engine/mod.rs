@@ -2,6 +2,7 @@
 //! tables, the investigation clock and the network functions hunts call.
 
 mod catalog;
+pub mod export;
 pub mod ipfunc;
 mod meta;
 pub mod output;
@@ -53,7 +54,33 @@ pub struct Case {
 }
 
 impl Case {
-    /// Opens (creating if needed) the case database at `path`.
+    /// Opens (creating if needed) the case database at `path` for hunts, drill-downs and
+    /// console queries: DuckDB reaches the case's tables and reads its own externaldata
+    /// folder, and nothing else. No other file, no ATTACH, INSTALL/LOAD or COPY, and its
+    /// settings are locked.
+    pub fn open_sandboxed(path: &Path) -> Result<Case> {
+        let case = Self::open(path)?;
+        let externaldata = case.externaldata_dir().map(|d| {
+            let mut text = d.to_string_lossy().into_owned();
+            text.push(std::path::MAIN_SEPARATOR);
+            text
+        });
+        let allowed = externaldata
+            .map(|d| {
+                format!(
+                    "SET allowed_directories = [{}];",
+                    crate::kql::functions::quote_str(&d)
+                )
+            })
+            .unwrap_or_default();
+        case.conn.execute_batch(&format!(
+            "{allowed} SET enable_external_access = false; SET lock_configuration = true;"
+        ))?;
+        Ok(case)
+    }
+
+    /// Opens (creating if needed) the case database at `path` with file access: for quarry's
+    /// own load and export code, which reads and writes only the paths the user gave.
     pub fn open(path: &Path) -> Result<Case> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {

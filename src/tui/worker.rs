@@ -106,10 +106,9 @@ fn serve(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let case = Case::open(path)?;
-    if let Ok(mut g) = interrupt.lock() {
-        *g = Some(case.conn().interrupt_handle());
-    }
+    let mut case = Case::open_sandboxed(path)?;
+    let access = FileAccess { path, interrupt };
+    access.watch(&case);
     let mut notice = None;
     if case.clock()?.is_none() {
         let dir = sample_dir()?;
@@ -118,7 +117,9 @@ fn serve(
             progress: false,
             observer: None,
         };
-        let report = load_paths(&case, std::slice::from_ref(&dir), &options)?;
+        let report = access.run(&mut case, |files| {
+            load_paths(files, std::slice::from_ref(&dir), &options)
+        })??;
         let rows: u64 = report.files.iter().map(|f| f.rows_loaded).sum();
         notice = Some(format!(
             "The case was empty, so quarry loaded the bundled sample logs ({rows} rows from {}). Load your own with `quarry load PATH`.",
@@ -191,14 +192,20 @@ fn serve(
                     }
                 }
                 Request::Watchlists => replies.send(watchlists(&case, None))?,
-                Request::Export { sql, path } => replies.send(export(&case, &sql, &path))?,
+                Request::Export { sql, path } => {
+                    let reply = export(&access, &mut case, &sql, &path)?;
+                    // Reopening the case dropped the kept aggregates with it.
+                    cache = AggregateCache::new();
+                    replies.send(reply)?;
+                }
                 Request::SetClock(text) => {
                     let reply = set_clock(&case, &text);
                     catalog = case.catalog()?;
                     replies.send(reply)?;
                 }
                 Request::Load(path) => {
-                    let reply = load(&case, &path, replies);
+                    let reply = access.run(&mut case, |files| load(files, &path, replies))?;
+                    cache = AggregateCache::new();
                     catalog = case.catalog()?;
                     replies.send(reply)?;
                 }
@@ -333,34 +340,55 @@ fn run_one(
     Ok(())
 }
 
-/// Writes a query's rows to `path`; the extension picks the format.
-fn export(case: &Case, sql: &str, path: &str) -> Reply {
-    let path = path.trim();
-    let format = match path
-        .rsplit('.')
-        .next()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => "csv, HEADER",
-        Some("json") | Some("ndjson") => "json",
-        Some("parquet") => "parquet",
-        _ => {
-            return Reply::Failed(format!(
-                "export to {path}: use a .csv, .json or .parquet file"
-            ))
+/// Closes the sandboxed case to run quarry's own file code (load, export) on the same case
+/// opened with file access, then opens it sandboxed again.
+struct FileAccess<'a> {
+    path: &'a Path,
+    interrupt: &'a std::sync::Mutex<Option<Arc<InterruptHandle>>>,
+}
+
+impl FileAccess<'_> {
+    /// Makes `case` the one a cancel interrupts.
+    fn watch(&self, case: &Case) {
+        if let Ok(mut g) = self.interrupt.lock() {
+            *g = Some(case.conn().interrupt_handle());
         }
-    };
-    let copy = format!(
-        "COPY ({sql}) TO {} (FORMAT {format})",
-        crate::kql::functions::quote_str(path)
-    );
-    match case.conn().execute(&copy, []) {
-        Ok(n) => {
-            Reply::Exported(for_terminal(&format!("exported {n} rows to {path}")).into_owned())
-        }
-        Err(e) => Reply::Failed(format!("export to {path}: {e}")),
     }
+
+    /// Runs `f` on the case with file access; `case` is sandboxed again afterwards (its
+    /// temporary tables are gone).
+    fn run<T>(&self, case: &mut Case, f: impl FnOnce(&Case) -> T) -> anyhow::Result<T> {
+        drop(std::mem::replace(case, Case::open_in_memory()?));
+        let files = Case::open(self.path)?;
+        self.watch(&files);
+        let out = f(&files);
+        drop(files);
+        *case = Case::open_sandboxed(self.path)?;
+        self.watch(case);
+        Ok(out)
+    }
+}
+
+/// Writes a query's rows to `path` (the extension picks the format): the query runs
+/// sandboxed into a staging table, which quarry then copies out with file access.
+fn export(access: &FileAccess, case: &mut Case, sql: &str, path: &str) -> anyhow::Result<Reply> {
+    let path = PathBuf::from(path.trim());
+    let failed =
+        |e: &dyn std::fmt::Display| Reply::Failed(format!("export to {}: {e}", path.display()));
+    if let Err(e) = crate::engine::export::copy_format(&path) {
+        return Ok(failed(&e));
+    }
+    if let Err(e) = crate::engine::export::stage(case, sql) {
+        return Ok(failed(&e));
+    }
+    Ok(
+        match access.run(case, |files| crate::engine::export::write(files, &path))? {
+            Ok(n) => Reply::Exported(
+                for_terminal(&format!("exported {n} rows to {}", path.display())).into_owned(),
+            ),
+            Err(e) => failed(&e),
+        },
+    )
 }
 
 /// Pins the clock (or returns it to automatic) and reports the new value.
