@@ -49,6 +49,28 @@ fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// Makes serialised JSON inert for a terminal while keeping it valid JSON with the same
+/// values: serde escapes C0 controls, and this escapes what it leaves raw (DEL, C1 controls
+/// such as the 8-bit CSI, bidi and invisible format characters) as `\uXXXX`. Such characters
+/// only occur inside JSON strings, where the escape means the same character.
+pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t') {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Makes `s` inert for a terminal; borrows when nothing needs changing.
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {

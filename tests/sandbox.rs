@@ -258,3 +258,29 @@ fn the_workbench_console_is_sandboxed_and_its_load_and_export_still_work() {
     refused(next(&worker));
     worker.stop();
 }
+
+#[test]
+fn a_runaway_query_hits_the_memory_limit_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("case.duckdb");
+    let out = quarry()
+        .env("QUARRY_MEMORY_LIMIT", "100MB")
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "sql",
+            "SELECT max(len(l)) FROM (SELECT list(range) AS l FROM range(100000000))",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: Out of Memory Error"), "{stderr}");
+    // The case is fine afterwards.
+    quarry()
+        .arg("--db")
+        .arg(&db)
+        .args(["sql", "SELECT 1"])
+        .assert()
+        .success();
+}

@@ -62,3 +62,19 @@ fn ordinary_text_is_borrowed_unchanged() {
         assert!(matches!(for_terminal(text), Cow::Borrowed(t) if t == text));
     }
 }
+
+#[test]
+fn json_stays_valid_and_means_the_same_but_carries_no_raw_control() {
+    use quarry::sanitize::json_for_terminal;
+    for payload in PAYLOADS {
+        let json = serde_json::to_string(&serde_json::json!({ "v": payload })).unwrap();
+        let safe = json_for_terminal(&json);
+        assert!(!safe.chars().any(is_dangerous), "{safe:?}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["v"], *payload);
+    }
+    assert!(matches!(
+        json_for_terminal("{\"a\":\"plain\"}"),
+        Cow::Borrowed(_)
+    ));
+}

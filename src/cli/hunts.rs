@@ -151,7 +151,8 @@ pub fn hunts(case: &CaseArgs, args: &HuntsArgs) -> anyhow::Result<()> {
     }
     let mut out = std::io::stdout().lock();
     if *json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        let json = serde_json::to_string_pretty(&rows)?;
+        writeln!(out, "{}", crate::sanitize::json_for_terminal(&json))?;
         return Ok(());
     }
     for r in &rows {
@@ -230,7 +231,8 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
                     failed = true;
                 }
                 if *json {
-                    writeln!(out, "{}", r.to_json())?;
+                    let json = r.to_json().to_string();
+                    writeln!(out, "{}", crate::sanitize::json_for_terminal(&json))?;
                     continue;
                 }
                 let what = match r.status {

@@ -74,7 +74,8 @@ pub fn run(case: &CaseArgs, args: &TablesArgs) -> anyhow::Result<()> {
     let case = case.open_sandboxed()?;
     let tables = list(&case, args.all)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&tables)?);
+        let json = serde_json::to_string_pretty(&tables)?;
+        println!("{}", crate::sanitize::json_for_terminal(&json));
         return Ok(());
     }
     if tables.is_empty() {

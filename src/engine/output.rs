@@ -197,7 +197,11 @@ impl RowSink for JsonSink {
             };
             object.insert(name.clone(), value);
         }
-        writeln!(out, "{}", serde_json::Value::Object(object))
+        writeln!(
+            out,
+            "{}",
+            crate::sanitize::json_for_terminal(&serde_json::Value::Object(object).to_string())
+        )
     }
 
     fn finish(&mut self, _: &[String], _: &mut dyn Write) -> std::io::Result<()> {

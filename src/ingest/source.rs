@@ -27,8 +27,9 @@ pub struct SourceFile {
     pub gzip: bool,
     /// The decoded text starts with a UTF-8 byte-order mark.
     pub bom: bool,
-    /// The text is UTF-16 (by its byte-order mark) and is transcoded to UTF-8.
-    pub utf16: Option<&'static encoding_rs::Encoding>,
+    /// The text is not UTF-8 and is transcoded: UTF-16 (by its byte-order mark), or
+    /// Windows-1252 (Latin-1) when it is not valid UTF-8 and holds no UTF-8 character at all.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// The first decoded bytes as UTF-8, BOM removed.
     pub head: Vec<u8>,
     plain: Option<TempFile>,
@@ -47,6 +48,7 @@ impl SourceFile {
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         let mut head = Vec::with_capacity(HEAD);
+        let mut utf8 = Utf8Census::default();
         loop {
             let n = reader
                 .read(&mut buf)
@@ -59,16 +61,20 @@ impl SourceFile {
                 head.extend_from_slice(&buf[..take]);
             }
             hasher.update(&buf[..n]);
+            utf8.add(&buf[..n]);
         }
         let sha256 = hex(&hasher.finalize());
-        let utf16 = if head.starts_with(b"\xFF\xFE") {
+        let encoding = if head.starts_with(b"\xFF\xFE") {
             Some(encoding_rs::UTF_16LE)
         } else if head.starts_with(b"\xFE\xFF") {
             Some(encoding_rs::UTF_16BE)
+        } else if utf8.is_legacy() && !head.contains(&0) && !head.starts_with(b"PAR1") {
+            // Text that is not UTF-8; binary files (Parquet, NULs) are left as they are.
+            Some(encoding_rs::WINDOWS_1252)
         } else {
             None
         };
-        if let Some(enc) = utf16 {
+        if let Some(enc) = encoding {
             let (text, _) = enc.decode_with_bom_removal(&head);
             head = text.into_owned().into_bytes();
         }
@@ -81,8 +87,8 @@ impl SourceFile {
             sha256,
             size,
             gzip,
-            bom: bom && utf16.is_none(),
-            utf16,
+            bom: bom && encoding.is_none(),
+            encoding,
             head,
             plain: None,
         })
@@ -91,8 +97,8 @@ impl SourceFile {
     /// The decoded text as a stream (gunzipped, BOM removed).
     pub fn reader(&self) -> Result<Box<dyn Read>, IngestError> {
         let mut r = open_decoded(&self.path, self.gzip)?;
-        if let Some(enc) = self.utf16 {
-            // UTF-16 exports are transcoded whole; they are small in practice.
+        if let Some(enc) = self.encoding {
+            // UTF-16 and Latin-1 exports are transcoded whole; they are small in practice.
             let mut bytes = Vec::new();
             r.read_to_end(&mut bytes)
                 .map_err(|e| IngestError::Invalid(format!("{}: {e}", self.path.display())))?;
@@ -114,7 +120,7 @@ impl SourceFile {
     pub fn plain_path(&mut self) -> Result<PathBuf, IngestError> {
         // DuckDB's readers expand * ? [ in paths, so such names are read through a copy.
         let globby = self.path.to_string_lossy().contains(['*', '?', '[']);
-        if !self.gzip && !self.bom && self.utf16.is_none() && !globby {
+        if !self.gzip && !self.bom && self.encoding.is_none() && !globby {
             return Ok(self.path.clone());
         }
         if let Some(t) = &self.plain {
@@ -165,6 +171,64 @@ fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read>, IngestError> {
     })
 }
 
+/// Counts, over a stream, the bytes that are not valid UTF-8 and the UTF-8 characters
+/// beyond ASCII.
+#[derive(Default)]
+struct Utf8Census {
+    /// An incomplete character at the end of the last chunk.
+    carry: Vec<u8>,
+    invalid: u64,
+    multibyte: u64,
+}
+
+impl Utf8Census {
+    fn add(&mut self, chunk: &[u8]) {
+        if self.multibyte > 0 {
+            // Real UTF-8 was seen: the text stays UTF-8 whatever else comes.
+            return;
+        }
+        let joined;
+        let mut rest: &[u8] = if self.carry.is_empty() {
+            chunk
+        } else {
+            joined = [std::mem::take(&mut self.carry).as_slice(), chunk].concat();
+            &joined
+        };
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    self.multibyte += non_ascii(text.as_bytes());
+                    return;
+                }
+                Err(e) => {
+                    let (good, bad) = rest.split_at(e.valid_up_to());
+                    self.multibyte += non_ascii(good);
+                    match e.error_len() {
+                        Some(n) => {
+                            self.invalid += 1;
+                            rest = &bad[n..];
+                        }
+                        None => {
+                            self.carry = bad.to_vec();
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Not UTF-8: invalid bytes and not one UTF-8 character beyond ASCII.
+    fn is_legacy(&self) -> bool {
+        (self.invalid > 0 || !self.carry.is_empty()) && self.multibyte == 0
+    }
+}
+
+/// Bytes beyond ASCII (in valid UTF-8, the bytes of its multi-byte characters).
+fn non_ascii(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b >= 0x80).count() as u64
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -192,5 +256,28 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Census;
+
+    fn census(chunks: &[&[u8]]) -> Utf8Census {
+        let mut c = Utf8Census::default();
+        for chunk in chunks {
+            c.add(chunk);
+        }
+        c
+    }
+
+    #[test]
+    fn latin1_is_legacy_and_utf8_is_not_even_across_chunks() {
+        assert!(census(&[b"caf\xE9 cr\xE8me"]).is_legacy());
+        assert!(!census(&[b"plain ascii"]).is_legacy());
+        // "é" split between two chunks is still UTF-8.
+        assert!(!census(&[b"caf\xC3", b"\xA9 and a stray \xE9"]).is_legacy());
+        assert!(!census(&[b"caf\xC3\xA9"]).is_legacy());
+        assert!(census(&[b"ends in a broken \xC3"]).is_legacy());
     }
 }
