@@ -79,9 +79,22 @@ fn sigkill_during_load_leaves_the_case_as_before() {
     assert!(ok.status.success());
     let full = started.elapsed();
 
-    let trials = 5;
+    // Kill a load of the big file at spread-out moments, each time from the state before it.
+    // QUARRY_KILL_TRIALS sets how many (scripts/crash-trials.sh runs 20).
+    let trials: usize = std::env::var("QUARRY_KILL_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let snapshot = dir.path().join("before.duckdb");
+    std::fs::copy(&db, &snapshot).unwrap();
+    let (mut rolled_back, mut committed) = (0, 0);
     for trial in 0..trials {
-        let delay = full.mul_f64((trial as f64 + 0.5) / trials as f64);
+        std::fs::copy(&snapshot, &db).unwrap();
+        let _ = std::fs::remove_file(db.with_extension("duckdb.wal"));
+        // Evenly spread, with a deterministic jitter of up to a tenth of the load.
+        let jitter = ((trial * 7919) % 100) as f64 / 1000.0 - 0.05;
+        let at = ((trial as f64 + 0.5) / trials as f64 + jitter).clamp(0.01, 1.2);
+        let delay = full.mul_f64(at);
         let mut child = Command::new(quarry_bin())
             .arg("load")
             .arg(&big)
@@ -96,7 +109,14 @@ fn sigkill_during_load_leaves_the_case_as_before() {
         let _ = child.wait();
         let rows = count(&db, "SELECT count(*) FROM ZeekConn");
         let sources = count(&db, "SELECT count(*) FROM quarry_sources");
-        if rows != before {
+        let outcome = if rows == before {
+            assert_eq!(
+                sources, 1,
+                "trial {trial}: a source was registered without its rows"
+            );
+            rolled_back += 1;
+            "rolled back"
+        } else {
             // The kill came after the commit: the whole file is there, exactly once.
             assert_eq!(
                 rows,
@@ -104,13 +124,19 @@ fn sigkill_during_load_leaves_the_case_as_before() {
                 "trial {trial}: partial load visible"
             );
             assert_eq!(sources, 2, "trial {trial}");
-            return;
-        }
-        assert_eq!(
-            sources, 1,
-            "trial {trial}: a source was registered without its rows"
+            committed += 1;
+            "committed"
+        };
+        eprintln!(
+            "trial {trial}: SIGKILL after {} ms of a {} ms load: {outcome}, the case opens",
+            delay.as_millis(),
+            full.as_millis()
         );
     }
+    eprintln!("{trials} trials: {rolled_back} rolled back, {committed} committed, 0 damaged");
+    assert!(rolled_back > 0, "no kill landed during the load");
+    std::fs::copy(&snapshot, &db).unwrap();
+    let _ = std::fs::remove_file(db.with_extension("duckdb.wal"));
     let done = Command::new(quarry_bin())
         .arg("load")
         .arg(&big)

@@ -124,7 +124,8 @@ fn error_text(text: &str) -> String {
         .filter(|(_, c)| *c == ':')
         .find_map(|(i, _)| {
             let (left, right) = (&text[..i], text[i + 1..].trim_start());
-            (left == right).then_some(left)
+            // "context: M: M" says M twice; keep "context: M".
+            (!right.is_empty() && left.ends_with(right)).then_some(left)
         });
     halves
         .unwrap_or(text)
@@ -143,6 +144,12 @@ mod tests {
         let raw = "Permission Error: no\nLINE 1: x: Permission Error: no\nLINE 1: x: Error code 1: Unknown error code";
         assert_eq!(error_text(raw), "Permission Error: no\nLINE 1: x");
         assert_eq!(error_text("plain: message"), "plain: message");
+        assert_eq!(
+            error_text("cannot open x: IO Error: ro: IO Error: ro"),
+            "cannot open x: IO Error: ro"
+        );
+        let full = "T Error: Failed to commit: Could not write file \"/x.wal\": No space left on device";
+        assert_eq!(error_text(&format!("{full}: {full}")), full);
         assert!(!error_text("bad \u{1b}[31m red").contains('\u{1b}'));
     }
 }

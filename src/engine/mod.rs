@@ -88,17 +88,23 @@ impl Case {
                 source,
             })?;
         }
-        let conn = Connection::open_with_flags(path, base_config()?).map_err(|e| {
-            let text = e.to_string();
-            if text.contains("lock") {
-                EngineError::Locked {
-                    path: path.to_path_buf(),
-                    detail: lock_detail(&text),
+        let conn = Connection::open_with_flags(path, base_config()?)
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("lock") {
+                    EngineError::Locked {
+                        path: path.to_path_buf(),
+                        detail: lock_detail(&text),
+                    }
+                } else if text.contains("Read-only file system") || text.contains("Permission denied") {
+                    EngineError::Other(format!(
+                        "{}: quarry records loads and hunt runs in the case, so copy it somewhere writable",
+                        if text.contains("Read-only") { "read-only file system" } else { "permission denied" }
+                    ))
+                } else {
+                    EngineError::Duck(e)
                 }
-            } else {
-                EngineError::Duck(e)
-            }
-        })?;
+            })?;
         Self::prepare(conn, Some(path.to_path_buf()))
     }
 
