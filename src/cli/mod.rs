@@ -148,7 +148,8 @@ mod tests {
             error_text("cannot open x: IO Error: ro: IO Error: ro"),
             "cannot open x: IO Error: ro"
         );
-        let full = "T Error: Failed to commit: Could not write file \"/x.wal\": No space left on device";
+        let full =
+            "T Error: Failed to commit: Could not write file \"/x.wal\": No space left on device";
         assert_eq!(error_text(&format!("{full}: {full}")), full);
         assert!(!error_text("bad \u{1b}[31m red").contains('\u{1b}'));
     }
