@@ -10,7 +10,7 @@ pub mod cli;
 pub mod engine;
 pub mod hunts;
 pub mod ingest;
-pub mod kql;
+pub use quarry_kql as kql;
 pub mod sample;
 pub mod sanitize;
 pub mod tui;
