@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: `ingest` loads log files into the case database owned by `engine`;
 //! the engine describes the case to `kql` as a catalog; `hunts` are KQL with metadata run on
-//! it; `cli` (headless) and `tui` (the workbench) drive them and print through `sanitize`.
+//! it; `investigate` keeps findings and pivots across the case, and `report` writes the case
+//! up; `cli` (headless) and `tui` (the workbench) drive them and print through `sanitize`.
 //! `sample` writes the bundled data set with planted attacks; `bench` measures it all.
 
 pub mod bench;
@@ -10,7 +11,9 @@ pub mod cli;
 pub mod engine;
 pub mod hunts;
 pub mod ingest;
+pub mod investigate;
 pub use quarry_kql as kql;
+pub mod report;
 pub mod sample;
 pub mod sanitize;
 pub mod tui;

@@ -1,6 +1,6 @@
 //! The real binary in a pseudo-terminal: open an empty case (the workbench loads the sample),
-//! wait for the hunts to finish, drill into a hit, raise a threshold and see the hit go, quit,
-//! and check the terminal was restored.
+//! wait for the hunts to finish, drill into a hit, keep it as a finding, pivot on its source,
+//! raise a threshold and see the hit go, quit, and check the terminal was restored.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -92,6 +92,22 @@ fn workbench_in_a_pseudo_terminal() {
         text.contains("events where SrcIpAddr == \"10.20.2.24\""),
         "{text}"
     );
+    send(b"\x1b");
+
+    // Keep the hit as a finding, pivot on its source address, and see the finding listed.
+    send(b"m");
+    screen.wait_for("Keep as a finding", Duration::from_secs(5));
+    send(b"probe from engineering\r");
+    screen.wait_for("finding 1 kept", Duration::from_secs(20));
+    send(b"p");
+    screen.wait_for("Pivot on which value?", Duration::from_secs(5));
+    send(b"\r");
+    let text = screen.wait_for("Timeline", Duration::from_secs(30));
+    assert!(text.contains("Pivot 1: ip 10.20.2.24"), "{text}");
+    send(b"\x1b");
+    send(b"F");
+    let text = screen.wait_for("probe from engineering", Duration::from_secs(20));
+    assert!(text.contains("Findings"), "{text}");
     send(b"\x1b");
 
     // Raise the threshold past the planted probe (12 ports): the hit goes away.

@@ -5,6 +5,10 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use quarry::hunts::run::{RunResult, Status};
+use quarry::investigate::entity::{Entity, EntityKind};
+use quarry::investigate::findings::{Finding, NewFinding, Severity};
+use quarry::investigate::pivot::{IntelMatch, Pivot, TableMatches};
+use quarry::investigate::timeline::Timeline;
 use quarry::kql::{ColumnDef, KqlType};
 use quarry::tui::app::{App, Effect, Focus, DEBOUNCE};
 use quarry::tui::protocol::{HuntRow, ParamRow, Reply, Request};
@@ -51,6 +55,7 @@ fn ready() -> Reply {
         broken: Vec::new(),
         history: vec!["T | take 1".into()],
         tables: "9 tables, 31266 rows".into(),
+        window: "all time".into(),
     }
 }
 
@@ -736,6 +741,224 @@ fn console_queries_span_lines_and_esc_cancels_a_running_hunt() {
     let effects = app.on_key(key(KeyCode::Enter), now);
     assert!(
         matches!(&effects[..], [Effect::Send(Request::Console(q))] if q == "T\n| count"),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn marking_a_hit_keeps_it_with_its_run_and_label() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Tab), now);
+    assert_eq!(app.focus(), Focus::Hits);
+    app.on_key(key(KeyCode::Char('m')), now);
+    assert!(app.draft.is_some(), "m opens the finding form");
+    for c in "c2 beacon".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(key(KeyCode::Tab), now); // severity
+    app.on_key(key(KeyCode::Char('h')), now);
+    app.on_key(key(KeyCode::Tab), now); // tags
+    for c in "scan, lab".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    insta::assert_snapshot!("finding_form", screen(&app, now, 100, 24));
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::MarkHit {
+            hunt,
+            row,
+            label,
+            sql,
+            ..
+        })] => {
+            assert_eq!(hunt, "probe");
+            assert_eq!(row["SrcIpAddr"], "10.0.0.0");
+            assert_eq!(sql, "SELECT 1");
+            assert_eq!(label.severity, Severity::High);
+            assert_eq!(label.tags, vec!["scan".to_string(), "lab".to_string()]);
+            assert_eq!(label.note, "c2 beacon");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.draft.is_none());
+}
+
+fn pivot_reply(value: &str) -> Reply {
+    let row = json!({"TimeGenerated": "2025-11-20T09:14:05Z", "SourceIP": value,
+        "DestinationIP": "203.0.113.45", "DestinationPort": 21, "Message": "deny\u{1b}]52;c;AAAA\u{7}"});
+    Reply::Pivoted(Box::new(Pivot {
+        entity: Entity::detect(value, None),
+        window: "all time".into(),
+        tables: vec![TableMatches {
+            table: "CommonSecurityLog".into(),
+            count: 12,
+            first: "2025-11-20T09:14:05Z".into(),
+            last: "2025-11-20T09:15:22Z".into(),
+            sql: "SELECT * FROM CommonSecurityLog".into(),
+            columns: [
+                "TimeGenerated",
+                "SourceIP",
+                "DestinationIP",
+                "DestinationPort",
+                "Message",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![row.clone(), row],
+        }],
+        hunts: Vec::new(),
+        watchlists: Vec::new(),
+        intel: vec![IntelMatch {
+            indicator: json!({"ThreatType": "C2", "Description": "beacon"}),
+            source: "feed.csv".into(),
+            age_days: Some(1.5),
+        }],
+        timeline: Timeline::from_buckets(60, &[(29_393_834, 5), (29_393_835, 7)]),
+    }))
+}
+
+#[test]
+fn pivot_chooses_a_value_stacks_walks_back_and_zooms_the_window() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Tab), now);
+    app.on_key(key(KeyCode::Char('p')), now);
+    let picker = app.picker.as_ref().expect("p offers the row's values");
+    assert_eq!(picker.items[0].0, "SrcIpAddr");
+    assert_eq!(picker.items[0].2.kind, EntityKind::Ip);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Pivot(e))] if e.value == "10.0.0.0"),
+        "{effects:?}"
+    );
+    app.on_reply(pivot_reply("10.0.0.0"), now);
+    let top = app.pivots.last().unwrap();
+    let data = top
+        .data
+        .as_ref()
+        .expect("the reply fills the waiting pivot");
+    assert_eq!(data.hunts.len(), 1, "the hunt whose hit names it is listed");
+    assert_eq!(data.hunts[0].id, "probe");
+    assert_eq!(data.hunts[0].hits, vec![1]);
+    let s = screen(&app, now, 110, 30);
+    assert!(
+        !s.contains('\u{1b}'),
+        "escape sequences must not reach the screen"
+    );
+    insta::assert_snapshot!("pivot", s);
+    // Pivot again from an event: a second pivot on the stack; Esc walks back.
+    app.on_key(key(KeyCode::Char('p')), now);
+    app.on_key(key(KeyCode::Down), now);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Pivot(e))] if e.value == "203.0.113.45"),
+        "{effects:?}"
+    );
+    assert_eq!(app.pivots.len(), 2);
+    app.on_key(key(KeyCode::Esc), now);
+    assert_eq!(app.pivots.len(), 1);
+    // The timeline's bucket: [ moves back, z narrows the window to it.
+    app.on_key(key(KeyCode::Char('[')), now);
+    let effects = app.on_key(key(KeyCode::Char('z')), now);
+    match &effects[..] {
+        [Effect::Send(Request::SetWindow(text))] => {
+            assert_eq!(text, "2025-11-20T09:14:00Z .. 2025-11-20T09:15:00Z")
+        }
+        other => panic!("{other:?}"),
+    }
+    let effects = app.on_reply(
+        Reply::Window("2025-11-20T09:14:00Z .. 2025-11-20T09:15:00Z".into()),
+        now,
+    );
+    assert!(matches!(&effects[..], [Effect::Send(Request::RunAll(_))]));
+    assert!(app.pivots.is_empty(), "pivots of the old window are closed");
+    assert!(
+        screen(&app, now, 120, 24).contains("window 2025-11-20T09:14:00Z .. 2025-11-20T09:15:00Z")
+    );
+}
+
+#[test]
+fn the_findings_screen_lists_edits_and_deletes() {
+    let (mut app, now) = app();
+    let effects = app.on_key(key(KeyCode::Char('F')), now);
+    assert!(matches!(&effects[..], [Effect::Send(Request::Findings)]));
+    let finding = Finding {
+        id: 4,
+        created_at: "2025-11-21T08:00:00Z".into(),
+        body: NewFinding {
+            severity: Severity::High,
+            tags: vec!["scan".into()],
+            note: "Scanner on the engineering VLAN.".into(),
+            kind: "hit".into(),
+            title: "Blocked probing: SrcIpAddr == \"10.0.0.0\"".into(),
+            hunt: Some("probe".into()),
+            params: vec![("threshold".into(), "5".into())],
+            kql: "T".into(),
+            sql: "SELECT 1".into(),
+            clock: "2025-11-20T12:00:00Z".into(),
+            window: "all time".into(),
+            rows: vec![json!({"SrcIpAddr": "10.0.0.0", "PortCount": 12})],
+            events: vec![json!({"Port": 21})],
+        },
+    };
+    app.on_reply(
+        Reply::Findings {
+            list: vec![finding],
+            notice: None,
+        },
+        now,
+    );
+    insta::assert_snapshot!("findings", screen(&app, now, 100, 24));
+    app.on_key(key(KeyCode::Enter), now);
+    app.on_key(key(KeyCode::Char('!')), now);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    match &effects[..] {
+        [Effect::Send(Request::EditFinding { id, edit })] => {
+            assert_eq!(*id, 4);
+            assert_eq!(
+                edit.note.as_deref(),
+                Some("Scanner on the engineering VLAN.!")
+            );
+            assert_eq!(edit.severity, Some(Severity::High));
+        }
+        other => panic!("{other:?}"),
+    }
+    let effects = app.on_key(key(KeyCode::Char('x')), now);
+    assert!(matches!(
+        &effects[..],
+        [Effect::Send(Request::RemoveFinding(4))]
+    ));
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.findings.is_none());
+}
+
+#[test]
+fn the_coverage_screen_lays_the_hunts_over_attack() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('M')), now);
+    let s = screen(&app, now, 100, 30);
+    assert!(s.contains("Discovery (TA0007)"), "{s}");
+    assert!(s.contains("probe (3)"), "{s}");
+    insta::assert_snapshot!("coverage", s);
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(app.coverage.is_none());
+}
+
+#[test]
+fn window_and_report_prompts_send_what_was_typed() {
+    let (mut app, now) = app();
+    app.on_key(key(KeyCode::Char('W')), now);
+    for c in "2025-11-19 .. 2025-11-20".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::SetWindow(t))] if t == "2025-11-19 .. 2025-11-20"),
+        "{effects:?}"
+    );
+    app.on_key(key(KeyCode::Char('P')), now);
+    let effects = app.on_key(key(KeyCode::Enter), now);
+    assert!(
+        matches!(&effects[..], [Effect::Send(Request::Report(p))] if p == "quarry-report.md"),
         "{effects:?}"
     );
 }

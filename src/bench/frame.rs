@@ -39,6 +39,7 @@ pub fn measure(rows: usize) -> Result<Table> {
             broken: Vec::new(),
             history: Vec::new(),
             tables: String::new(),
+            window: "all time".into(),
         },
         now,
     );

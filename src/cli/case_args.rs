@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::engine::{default_case_path, Case};
+use crate::engine::{default_case_path, parse_time, Case, Window};
 
 /// Options every subcommand takes to choose its case.
 #[derive(Debug, Clone, clap::Args)]
@@ -15,6 +15,13 @@ pub struct CaseArgs {
     /// Name of a case in quarry's data folder (default: "default").
     #[arg(long, global = true, value_name = "NAME")]
     pub case: Option<String>,
+    /// Only events at or after this time (UTC, ISO 8601), for this command; narrows the
+    /// case's time window (`quarry window`).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events before this time (UTC, ISO 8601), for this command.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub to: Option<String>,
 }
 
 impl CaseArgs {
@@ -39,7 +46,22 @@ impl CaseArgs {
     /// Opens the case these options name for queries: its tables and nothing else.
     pub fn open_sandboxed(&self) -> anyhow::Result<Case> {
         let path = self.path()?;
-        Case::open_sandboxed(&path)
-            .with_context(|| format!("cannot open the case {}", path.display()))
+        let mut case = Case::open_sandboxed(&path)
+            .with_context(|| format!("cannot open the case {}", path.display()))?;
+        let flags = self.window_flags()?;
+        if !flags.is_all() {
+            let window = case.window().narrowed_by(flags);
+            case.set_window(window, false)?;
+        }
+        Ok(case)
+    }
+
+    /// The window `--from/--to` give (all time when neither is given).
+    pub fn window_flags(&self) -> anyhow::Result<Window> {
+        let parse = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
+        Ok(Window {
+            from: parse(&self.from)?,
+            to: parse(&self.to)?,
+        })
     }
 }

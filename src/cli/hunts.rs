@@ -8,8 +8,11 @@ use serde_json::{json, Value};
 
 use super::CaseArgs;
 use crate::engine::output::{write_query, Format};
+use crate::engine::Case;
 use crate::hunts::library::Library;
-use crate::hunts::run::{ensure_watchlists, history, record, run_hunt, run_many, Status};
+use crate::hunts::run::{
+    ensure_watchlists, history, record, run_hunt, run_many, RunResult, Status,
+};
 use crate::hunts::{drill, params, Hunt};
 use crate::sanitize::for_terminal;
 
@@ -97,13 +100,13 @@ enum HuntCommand {
     },
 }
 
-fn overrides(set: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn overrides(set: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     set.iter()
         .map(|s| params::split_assignment(s).map_err(anyhow::Error::msg))
         .collect()
 }
 
-fn load_library(sources: &HuntSources) -> Library {
+pub(super) fn load_library(sources: &HuntSources) -> Library {
     let lib = Library::load(&sources.dirs);
     for b in &lib.broken {
         eprintln!("warning: hunt not loaded: {}", for_terminal(&b.to_string()));
@@ -111,9 +114,18 @@ fn load_library(sources: &HuntSources) -> Library {
     lib
 }
 
-fn find<'a>(lib: &'a Library, id: &str) -> anyhow::Result<&'a Hunt> {
+pub(super) fn find<'a>(lib: &'a Library, id: &str) -> anyhow::Result<&'a Hunt> {
     lib.find(id)
         .with_context(|| format!("no hunt `{id}` (see `quarry hunts list`)"))
+}
+
+/// Runs every hunt of `lib` on `case` with its defaults (without recording the runs), in
+/// library order.
+pub(super) fn run_all(case: &Case, lib: &Library) -> anyhow::Result<Vec<RunResult>> {
+    ensure_watchlists(case, &lib.hunts)?;
+    let catalog = case.catalog()?;
+    let all: Vec<&Hunt> = lib.hunts.iter().collect();
+    run_many(case, &catalog, &all, &[], 2)
 }
 
 /// Runs `quarry hunts`.
@@ -385,7 +397,7 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
 }
 
 /// Prints hits as an aligned text table (values sanitised, cut at 48 characters).
-fn print_rows(out: &mut dyn Write, cols: &[&str], hits: &[Value]) -> anyhow::Result<()> {
+pub(super) fn print_rows(out: &mut dyn Write, cols: &[&str], hits: &[Value]) -> anyhow::Result<()> {
     if hits.is_empty() {
         return Ok(());
     }

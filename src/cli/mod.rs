@@ -3,13 +3,17 @@
 mod bench;
 mod case_args;
 mod clock;
+mod findings;
 mod hunts;
 mod intel;
 mod kql;
 mod load;
+mod pivot;
 mod query;
+mod report;
 mod sample;
 mod tables;
+mod window;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +45,8 @@ pub enum Command {
     Tables(tables::TablesArgs),
     /// Show or set the investigation clock that now() and ago() read.
     Clock(clock::ClockArgs),
+    /// Show, set or clear the case's time window (events outside it are hidden from queries).
+    Window(window::WindowArgs),
     /// Write a query result to a CSV, JSON or Parquet file.
     Export(query::ExportArgs),
     /// Import, list, show, edit and export watchlists (read by `_GetWatchlist('name')`).
@@ -55,6 +61,14 @@ pub enum Command {
     Hunts(hunts::HuntsArgs),
     /// Run a hunt (or all), drill into a hit, or explain a hunt.
     Hunt(hunts::HuntArgs),
+    /// List, show, add, edit and delete the findings kept in the case.
+    Findings(findings::FindingsArgs),
+    /// Everything about one IP, host, domain, URL, process or port across the case.
+    Pivot(pivot::PivotArgs),
+    /// MITRE ATT&CK tactics and techniques the hunts cover, with hits on this case.
+    Coverage(pivot::CoverageArgs),
+    /// Write the case report (inputs, clock, window, hunts, coverage, findings).
+    Report(report::ReportArgs),
     /// Open the workbench (what `quarry` alone does in a terminal).
     Tui(TuiArgs),
     /// Measure ingest, hunts, edits and drill-down on a generated case beside DuckDB and lnav.
@@ -100,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(args) => query::sql(&cli.case, &args),
         Command::Tables(args) => tables::run(&cli.case, &args),
         Command::Clock(args) => clock::run(&cli.case, &args),
+        Command::Window(args) => window::run(&cli.case, &args),
         Command::Export(args) => query::export(&cli.case, &args),
         Command::Watchlist(args) => intel::watchlist(&cli.case, &args),
         Command::Ti(args) => intel::ti(&cli.case, &args),
@@ -108,6 +123,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hunts(args) => hunts::hunts(&cli.case, &args),
         Command::Hunt(args) => hunts::hunt(&cli.case, &args),
         Command::Bench(args) => bench::bench(&args),
+        Command::Findings(args) => findings::run(&cli.case, &args),
+        Command::Pivot(args) => pivot::run(&cli.case, &args),
+        Command::Coverage(args) => pivot::coverage(&cli.case, &args),
+        Command::Report(args) => report::run(&cli.case, &args),
         Command::Tui(args) => crate::tui::run(cli.case.path()?, args.theme.as_deref(), args.hunts),
     }
 }

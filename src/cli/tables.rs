@@ -37,8 +37,10 @@ pub fn list(case: &Case, all: bool) -> anyhow::Result<Vec<TableInfo>> {
     let mut stmt = conn.prepare(
         "SELECT t.table_name, CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,
                 (SELECT count(*) FROM information_schema.columns c
-                  WHERE c.table_name = t.table_name AND c.table_schema = 'main')
-         FROM information_schema.tables t WHERE t.table_schema = 'main'
+                  WHERE c.table_name = t.table_name AND c.table_schema = 'main'
+                    AND c.table_catalog = t.table_catalog)
+         FROM information_schema.tables t
+         WHERE t.table_schema = 'main' AND t.table_catalog = current_database()
          ORDER BY t.table_type, t.table_name",
     )?;
     let found: Vec<(String, String, i64)> = stmt

@@ -32,7 +32,8 @@ pub fn build(case: &Case) -> Result<Catalog> {
     let conn = case.conn();
     let mut stmt = conn.prepare(
         "SELECT table_name, column_name, data_type FROM information_schema.columns
-         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+         WHERE table_schema = 'main' AND table_catalog = current_database()
+         ORDER BY table_name, ordinal_position",
     )?;
     let mut tables: BTreeMap<String, Vec<ColumnDef>> = BTreeMap::new();
     let rows = stmt.query_map([], |r| {
@@ -62,10 +63,13 @@ pub fn build(case: &Case) -> Result<Catalog> {
         tables,
         watchlists,
         now,
-        window: (now - Duration::hours(24), now),
+        window: (
+            case.window().from.unwrap_or(now - Duration::hours(24)),
+            case.window().to.unwrap_or(now),
+        ),
         externaldata_dir: case.externaldata_dir(),
         probe: Some(std::sync::Arc::new(ConnProbe(std::sync::Mutex::new(
-            conn.try_clone()?,
+            case.query_conn()?,
         )))),
     })
 }

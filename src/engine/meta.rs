@@ -34,7 +34,8 @@ pub fn create_tables(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+/// Reads a key of `quarry_meta`.
+pub(super) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row(
             "SELECT value FROM quarry_meta WHERE key = ?",
@@ -44,7 +45,8 @@ fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn put(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
+/// Writes (or with `None` deletes) a key of `quarry_meta`.
+pub(super) fn put(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
     conn.execute("DELETE FROM quarry_meta WHERE key = ?", params![key])?;
     if let Some(v) = value {
         conn.execute(
@@ -84,8 +86,10 @@ pub fn refresh_auto_clock(conn: &Connection) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT table_name FROM information_schema.columns
          WHERE column_name = 'TimeGenerated' AND table_schema = 'main'
+           AND table_catalog = current_database()
            AND table_name IN (SELECT table_name FROM information_schema.tables
-                              WHERE table_type = 'BASE TABLE' AND table_schema = 'main')
+                              WHERE table_type = 'BASE TABLE' AND table_schema = 'main'
+                                AND table_catalog = current_database())
            AND table_name <> 'ThreatIntelligenceIndicator'
            AND table_name NOT LIKE 'watchlist\\_\\_%' ESCAPE '\\'",
     )?;
@@ -94,9 +98,14 @@ pub fn refresh_auto_clock(conn: &Connection) -> Result<()> {
         .collect::<duckdb::Result<_>>()?;
     let mut latest: Option<String> = None;
     if !tables.is_empty() {
+        // Qualified: the clock reads every event, whatever time window this connection sees.
+        let db: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+        let db = db.replace('"', "\"\"");
         let sql = tables
             .iter()
-            .map(|t| format!("SELECT max(TimeGenerated)::TIMESTAMP AS t FROM \"{t}\""))
+            .map(|t| {
+                format!("SELECT max(TimeGenerated)::TIMESTAMP AS t FROM \"{db}\".main.\"{t}\"")
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         latest = conn.query_row(

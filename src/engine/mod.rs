@@ -8,6 +8,7 @@ mod meta;
 pub mod output;
 pub mod urlhost;
 pub mod value;
+pub mod window;
 pub mod xmljson;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use chrono::NaiveDateTime;
 use duckdb::{Config, Connection};
 
 pub use meta::{ClockSource, CLOCK_FORMAT};
+pub use window::Window;
 
 /// Everything that can go wrong while opening or querying a case.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,7 @@ pub type Result<T> = std::result::Result<T, EngineError>;
 pub struct Case {
     conn: Connection,
     path: Option<PathBuf>,
+    window: Window,
 }
 
 impl Case {
@@ -76,6 +79,9 @@ impl Case {
         case.conn.execute_batch(&format!(
             "{allowed} SET enable_external_access = false; SET lock_configuration = true;"
         ))?;
+        let mut case = case;
+        case.window = window::stored(&case.conn)?;
+        window::apply(&case.conn, &case.window)?;
         Ok(case)
     }
 
@@ -119,12 +125,38 @@ impl Case {
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
         urlhost::register(&conn)?;
-        Ok(Case { conn, path })
+        Ok(Case {
+            conn,
+            path,
+            window: Window::default(),
+        })
     }
 
     /// The DuckDB connection of this case.
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Another connection to the case that sees the same time window (for parallel work).
+    pub fn query_conn(&self) -> Result<Connection> {
+        let conn = self.conn.try_clone()?;
+        window::apply(&conn, &self.window)?;
+        Ok(conn)
+    }
+
+    /// The time window queries on this case see.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// Sets the time window queries see from now on; `keep` also stores it in the case.
+    pub fn set_window(&mut self, window: Window, keep: bool) -> Result<()> {
+        window.validate().map_err(EngineError::Other)?;
+        if keep {
+            window::store(&self.conn, &window)?;
+        }
+        self.window = window;
+        window::apply(&self.conn, &self.window)
     }
 
     /// The case file, or `None` for an in-memory case.

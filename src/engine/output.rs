@@ -26,6 +26,27 @@ pub enum Format {
 /// The widest a table cell is drawn before it is cut with an ellipsis.
 const MAX_CELL: usize = 60;
 
+/// Runs `sql` and returns its column names and up to `limit` rows as JSON objects.
+pub fn query_rows(
+    conn: &Connection,
+    sql: &str,
+    limit: usize,
+) -> Result<(Vec<String>, Vec<serde_json::Value>)> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let columns: Vec<String> = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        let mut object = serde_json::Map::new();
+        for (i, name) in columns.iter().enumerate() {
+            object.insert(name.clone(), to_json(&row.get::<_, Value>(i)?));
+        }
+        out.push(serde_json::Value::Object(object));
+    }
+    Ok((columns, out))
+}
+
 /// Runs `sql` and writes its rows to `out` in `format`. Columns whose index is in
 /// `json_columns` hold JSON text and are emitted as JSON values, not strings.
 /// Returns the number of rows written.

@@ -213,7 +213,7 @@ pub fn run_many(
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let mut handles = Vec::new();
         for _ in 0..workers.clamp(1, hunts.len().max(1)) {
-            let conn = case.conn().try_clone()?;
+            let conn = case.query_conn()?;
             let (next, results) = (&next, &results);
             handles.push(scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, MouseEventKind};
 use serde_json::Value;
 
+use super::investigate::{FindingDraft, FindingsView, Picker, PivotView};
 use super::keymap::{lookup, Action, Context};
 use super::protocol::{HuntRow, ParamRow, Reply, Request};
 use crate::hunts::params;
@@ -36,6 +37,10 @@ pub enum PromptKind {
     Export,
     /// Set the investigation clock (a time, or `auto`).
     Clock,
+    /// Set the case's time window (`FROM .. TO`, or `all`).
+    Window,
+    /// Write the case report to the path.
+    Report,
 }
 
 /// A path being typed.
@@ -292,6 +297,18 @@ pub struct App {
     pub ready: bool,
     /// Quit requested.
     pub quit: bool,
+    /// The case's time window.
+    pub window: String,
+    /// The finding form, when open.
+    pub draft: Option<FindingDraft>,
+    /// The value chooser of a pivot, when open.
+    pub picker: Option<Picker>,
+    /// Open pivots, the newest on top (Esc walks back).
+    pub pivots: Vec<PivotView>,
+    /// The findings screen, when open.
+    pub findings: Option<FindingsView>,
+    /// The coverage screen's first visible line, when open.
+    pub coverage: Option<usize>,
 }
 
 impl App {
@@ -304,6 +321,16 @@ impl App {
     pub fn context(&self) -> Context {
         if self.palette.is_some() {
             Context::Palette
+        } else if self.draft.is_some() {
+            Context::Editing
+        } else if self.picker.is_some() {
+            Context::Picker
+        } else if self.prompt.is_some() {
+            Context::Editing
+        } else if self.findings.is_some() {
+            Context::Findings
+        } else if !self.pivots.is_empty() {
+            Context::Pivot
         } else if self.console.is_some() {
             Context::Console
         } else if self.watchlists.as_ref().is_some_and(|w| w.adding.is_some()) {
@@ -348,7 +375,7 @@ impl App {
         effects
     }
 
-    fn run_all(&mut self) -> Vec<Effect> {
+    pub(super) fn run_all(&mut self) -> Vec<Effect> {
         let jobs = self
             .hunts
             .iter_mut()
@@ -364,6 +391,9 @@ impl App {
     /// Applies a worker reply.
     pub fn on_reply(&mut self, reply: Reply, now: Instant) -> Vec<Effect> {
         match reply {
+            Reply::Pivoted(p) => self.on_pivoted(p),
+            Reply::Findings { list, notice } => self.on_findings(list, notice),
+            Reply::Window(label) => self.on_window(label),
             Reply::Ready {
                 case,
                 clock,
@@ -372,7 +402,9 @@ impl App {
                 broken,
                 history,
                 tables,
+                window,
             } => {
+                self.window = window;
                 self.tables = tables;
                 self.history = history;
                 self.case = case;
@@ -601,7 +633,9 @@ impl App {
         let context = self.context();
         let Some(action) = lookup(&self.keymap.0, &key, context) else {
             if let KeyCode::Char(c) = key.code {
-                if let Some((query, selected)) = self.palette.as_mut() {
+                if let Some(d) = self.draft.as_mut() {
+                    d.type_char(c);
+                } else if let Some((query, selected)) = self.palette.as_mut() {
                     query.push(c);
                     *selected = 0;
                 } else if let Some(console) = self.console.as_mut() {
@@ -656,6 +690,12 @@ impl App {
         if self.load_summary.take().is_some() {
             return Vec::new();
         }
+        if self.draft.is_some() {
+            return self.draft_key(action);
+        }
+        if self.picker.is_some() {
+            return self.picker_key(action);
+        }
         if let Some(p) = self.prompt.as_mut() {
             match action {
                 Action::Backspace => {
@@ -673,6 +713,24 @@ impl App {
                 _ => {}
             }
             return Vec::new();
+        }
+        if self.findings.is_some() {
+            return self.findings_key(action);
+        }
+        if self.coverage.is_some() {
+            return self.coverage_key(action);
+        }
+        if !self.pivots.is_empty()
+            && !matches!(
+                action,
+                Action::SetWindow
+                    | Action::Report
+                    | Action::OpenFindings
+                    | Action::Coverage
+                    | Action::Palette
+            )
+        {
+            return self.pivot_key(action);
         }
         if self.console.is_some() {
             return self.console_key(action);
@@ -739,6 +797,16 @@ impl App {
                 Vec::new()
             }
             Action::Copy => self.copy(),
+            Action::Mark => self.start_mark(),
+            Action::Pivot => self.start_pivot(),
+            Action::OpenFindings => self.open_findings(),
+            Action::Coverage => {
+                self.coverage = Some(0);
+                Vec::new()
+            }
+            Action::SetWindow => self.prompt_for(PromptKind::Window),
+            Action::Report => self.prompt_for(PromptKind::Report),
+            Action::Zoom | Action::PrevBucket | Action::NextBucket => Vec::new(),
             Action::SetClock => {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Clock,
@@ -911,6 +979,11 @@ impl App {
                 vec![Effect::Send(Request::Load(text))]
             }
             PromptKind::Clock => vec![Effect::Send(Request::SetClock(text))],
+            PromptKind::Window => vec![Effect::Send(Request::SetWindow(text))],
+            PromptKind::Report => {
+                self.notice = Some(format!("writing the report to {text}…"));
+                vec![Effect::Send(Request::Report(text))]
+            }
             PromptKind::Export => {
                 let Some(sql) = self
                     .current()

@@ -24,6 +24,12 @@ pub enum Context {
     Watchlists,
     /// The command palette.
     Palette,
+    /// The entity pivot screen.
+    Pivot,
+    /// The findings screen.
+    Findings,
+    /// Choosing a value of the selected row to pivot on.
+    Picker,
 }
 
 /// What a key does.
@@ -103,6 +109,24 @@ pub enum Action {
     Newline,
     /// Delete a character while editing.
     Backspace,
+    /// Keep the selected hit or event as a finding.
+    Mark,
+    /// Pivot on a value of the selected row.
+    Pivot,
+    /// Open the findings screen.
+    OpenFindings,
+    /// Open the ATT&CK coverage screen.
+    Coverage,
+    /// Set the case's time window.
+    SetWindow,
+    /// Write the case report.
+    Report,
+    /// Narrow the time window to the timeline's selected bucket.
+    Zoom,
+    /// The timeline's previous bucket.
+    PrevBucket,
+    /// The timeline's next bucket.
+    NextBucket,
 }
 
 /// One key binding.
@@ -484,6 +508,108 @@ pub const BINDINGS: &[Binding] = &[
         Action::Back,
         "cancel the running hunt",
     ),
+    bind(
+        KeyCode::Char('m'),
+        Context::Global,
+        Action::Mark,
+        "keep the selected hit or event as a finding",
+    ),
+    bind(
+        KeyCode::Char('p'),
+        Context::Global,
+        Action::Pivot,
+        "pivot: everything about a value of the selected row",
+    ),
+    bind(
+        KeyCode::Char('F'),
+        Context::Global,
+        Action::OpenFindings,
+        "findings: list, edit and delete them",
+    ),
+    bind(
+        KeyCode::Char('M'),
+        Context::Global,
+        Action::Coverage,
+        "MITRE ATT&CK coverage of the hunts, with hits",
+    ),
+    bind(
+        KeyCode::Char('W'),
+        Context::Global,
+        Action::SetWindow,
+        "set the case's time window (FROM .. TO, or all)",
+    ),
+    bind(
+        KeyCode::Char('P'),
+        Context::Global,
+        Action::Report,
+        "write the case report (.md, .json or .html)",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Picker,
+        Action::Confirm,
+        "pivot on the chosen value",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Picker,
+        Action::Back,
+        "close the chooser",
+    ),
+    bind(
+        KeyCode::Char('['),
+        Context::Pivot,
+        Action::PrevBucket,
+        "timeline: previous bucket",
+    ),
+    bind(
+        KeyCode::Char(']'),
+        Context::Pivot,
+        Action::NextBucket,
+        "timeline: next bucket",
+    ),
+    bind(
+        KeyCode::Char('z'),
+        Context::Pivot,
+        Action::Zoom,
+        "zoom the time window to the timeline's bucket",
+    ),
+    bind(
+        KeyCode::Tab,
+        Context::Pivot,
+        Action::FocusNext,
+        "next table of events",
+    ),
+    bind(
+        KeyCode::BackTab,
+        Context::Pivot,
+        Action::FocusPrev,
+        "previous table of events",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Pivot,
+        Action::Back,
+        "back to the previous pivot (or close)",
+    ),
+    bind(
+        KeyCode::Enter,
+        Context::Findings,
+        Action::Enter,
+        "edit the finding's severity, tags and note",
+    ),
+    bind(
+        KeyCode::Char('x'),
+        Context::Findings,
+        Action::Delete,
+        "delete the finding",
+    ),
+    bind(
+        KeyCode::Esc,
+        Context::Findings,
+        Action::Back,
+        "close the findings",
+    ),
 ];
 
 /// The bindings in effect: the built-in table with the user's overrides applied.
@@ -524,6 +650,13 @@ pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("copy", Action::Copy),
     ("palette", Action::Palette),
     ("clock", Action::SetClock),
+    ("mark", Action::Mark),
+    ("pivot", Action::Pivot),
+    ("findings", Action::OpenFindings),
+    ("coverage", Action::Coverage),
+    ("window", Action::SetWindow),
+    ("report", Action::Report),
+    ("zoom", Action::Zoom),
 ];
 
 /// Reads a key as written in the config file: `x`, `Ctrl-x`, `Enter`, `F5`, `PgDn`, ...

@@ -5,8 +5,10 @@
 
 pub mod app;
 pub mod config;
+pub mod investigate;
 pub mod keymap;
 pub mod protocol;
+pub mod screens;
 pub mod theme;
 pub mod view;
 pub mod worker;

@@ -4,6 +4,10 @@
 use serde_json::Value;
 
 use crate::hunts::run::RunResult;
+use crate::investigate::capture::Label;
+use crate::investigate::entity::Entity;
+use crate::investigate::findings::{Edit, Finding};
+use crate::investigate::pivot::Pivot;
 use crate::kql::KqlType;
 
 /// One hunt of a run-all: (hunt id, overrides, generation).
@@ -63,6 +67,49 @@ pub enum Request {
         /// The SearchKey.
         key: String,
     },
+    /// Everything about one entity across the case.
+    Pivot(Entity),
+    /// Keep a hunt's hit (and the events behind it) as a finding.
+    MarkHit {
+        /// Hunt id.
+        hunt: String,
+        /// Parameter overrides of the run.
+        overrides: Vec<(String, String)>,
+        /// Parameter values in effect.
+        params: Vec<(String, String)>,
+        /// The SQL that ran.
+        sql: String,
+        /// The hit row.
+        row: Value,
+        /// Severity, tags and note.
+        label: Label,
+    },
+    /// Keep one raw event as a finding.
+    MarkEvent {
+        /// What found it (a drill-down predicate or a pivot).
+        source: String,
+        /// The query that found it.
+        sql: String,
+        /// The event.
+        row: Value,
+        /// Severity, tags and note.
+        label: Label,
+    },
+    /// Read every finding.
+    Findings,
+    /// Change a finding.
+    EditFinding {
+        /// Its number.
+        id: i64,
+        /// What changes.
+        edit: Edit,
+    },
+    /// Delete a finding.
+    RemoveFinding(i64),
+    /// Set the case's time window: `FROM .. TO` (either side may be empty), or `all`.
+    SetWindow(String),
+    /// Write the case report to a file (.md, .json or .html).
+    Report(String),
     /// Stop the worker.
     Quit,
 }
@@ -129,6 +176,8 @@ pub enum Reply {
         history: Vec<String>,
         /// Tables and rows of the case, e.g. "9 tables, 31266 rows".
         tables: String,
+        /// The case's time window.
+        window: String,
     },
     /// A run started.
     Started {
@@ -203,4 +252,15 @@ pub enum Reply {
     Exported(String),
     /// Something failed outside a hunt run.
     Failed(String),
+    /// A pivot's result.
+    Pivoted(Box<Pivot>),
+    /// Every finding, after a change (the notice says what changed).
+    Findings {
+        /// The findings, oldest first.
+        list: Vec<Finding>,
+        /// What changed.
+        notice: Option<String>,
+    },
+    /// The time window changed; every hunt runs again.
+    Window(String),
 }

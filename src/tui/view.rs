@@ -14,6 +14,7 @@ use ratatui::Frame;
 
 use super::app::{cell, hit_label, App, Focus, HuntState, PromptKind, RunState};
 use super::keymap::{key_name, Context};
+use super::screens;
 use super::theme::Theme;
 use crate::hunts::run::Status;
 use crate::sanitize::for_terminal;
@@ -40,6 +41,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         let p = Paragraph::new("Opening the case…")
             .block(Block::default().borders(Borders::ALL).title(" quarry "));
         f.render_widget(p, body);
+    } else if let Some(v) = &app.findings {
+        screens::draw_findings(f, v, theme, body);
+    } else if let Some(top) = app.coverage {
+        screens::draw_coverage(f, app, top, theme, body);
+    } else if let Some(p) = app.pivots.last() {
+        screens::draw_pivot(f, app, p, theme, body);
     } else if let Some(d) = &app.drill {
         draw_drill(f, app, d, theme, body);
     } else if let Some(c) = &app.console {
@@ -52,6 +59,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
         draw_main(f, app, theme, body, now);
     }
     draw_status(f, app, theme, status);
+    if let Some(p) = &app.picker {
+        screens::draw_picker(f, p, theme, area);
+    }
+    if let Some(d) = &app.draft {
+        screens::draw_draft(f, d, theme, area);
+    }
     if app.help {
         draw_help(f, app, theme, area);
     }
@@ -94,6 +107,10 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
             PromptKind::Load => " Load logs: a file, folder or glob (Tab completes, Enter loads) ",
             PromptKind::Export => " Export the hits to: .csv, .json or .parquet (Enter writes) ",
             PromptKind::Clock => " Investigation clock: a UTC time, or auto (Enter sets) ",
+            PromptKind::Window => {
+                " Time window: FROM .. TO (UTC; either end may be empty), or all (Enter sets) "
+            }
+            PromptKind::Report => " Write the case report to: .md, .json or .html (Enter writes) ",
         };
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(line).block(block(title, true, theme)), rect);
@@ -130,7 +147,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     }
 }
 
-fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+/// A bordered pane with a title; the focused one has the accent border.
+pub(super) fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(if focused { theme.accent } else { theme.border })
@@ -276,7 +294,7 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
 
 /// A table of already-visible rows with a frozen first column.
 #[allow(clippy::too_many_arguments)]
-fn table(
+pub(super) fn table(
     f: &mut Frame,
     columns: &[String],
     rows: &[Vec<String>],
@@ -805,6 +823,14 @@ fn draw_status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let first = Line::from(vec![
         Span::styled(format!(" case {} ", for_terminal(&app.case)), theme.muted),
         Span::styled(format!(" clock {} ", app.clock), theme.muted),
+        Span::styled(
+            format!(" window {} ", app.window),
+            if app.window == "all time" {
+                theme.muted
+            } else {
+                theme.hits
+            },
+        ),
         Span::styled(format!(" {} ", app.tables), theme.muted),
         Span::styled(
             if running + queued > 0 {
@@ -842,6 +868,9 @@ fn draw_help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         (Context::Console, "console"),
         (Context::Watchlists, "watchlists"),
         (Context::Palette, "command palette"),
+        (Context::Pivot, "pivot"),
+        (Context::Findings, "findings"),
+        (Context::Picker, "choosing a value"),
     ] {
         lines.push(Line::from(Span::styled(label, theme.accent)));
         for b in app.keymap.0.iter().filter(|b| b.context == ctx) {

@@ -17,10 +17,14 @@ use crate::hunts::library::Library;
 use crate::hunts::run::{ensure_watchlists, history, record, run_hunt_cached};
 use crate::hunts::Hunt;
 use crate::ingest::{load_paths, LoadOptions};
+use crate::investigate::findings::{self, NewFinding};
+use crate::investigate::{capture, pivot::pivot};
 use crate::sanitize::for_terminal;
 
 /// Rows of a drill-down page.
 const DRILL_PAGE: usize = 500;
+/// Events a pivot keeps per table.
+const PIVOT_ROWS: usize = 500;
 
 /// The UI's handle on the worker.
 pub struct WorkerHandle {
@@ -152,6 +156,7 @@ fn serve(
         broken: lib.broken.iter().map(|b| b.to_string()).collect(),
         history,
         tables: tables_summary(&case),
+        window: case.window().label(),
     })?;
     loop {
         let Ok(first) = requests.recv() else {
@@ -231,6 +236,70 @@ fn serve(
                     );
                     replies.send(console(&case, &catalog, &text))?;
                 }
+                Request::Pivot(entity) => {
+                    let reply = match pivot(&case, &catalog, &entity, &[], PIVOT_ROWS) {
+                        Ok(p) => Reply::Pivoted(Box::new(p)),
+                        Err(e) => Reply::Failed(format!("pivot on {}: {e:#}", entity.value)),
+                    };
+                    replies.send(reply)?;
+                }
+                Request::MarkHit {
+                    hunt,
+                    overrides,
+                    params,
+                    sql,
+                    row,
+                    label,
+                } => {
+                    let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) else {
+                        continue;
+                    };
+                    let hit = capture::HitRef {
+                        hunt: h,
+                        overrides: &overrides,
+                        params: &params,
+                        sql: &sql,
+                        row: &row,
+                    };
+                    let kept = capture::hit(&case, &catalog, &hit, label);
+                    replies.send(keep(&case, kept))?;
+                }
+                Request::MarkEvent {
+                    source,
+                    sql,
+                    row,
+                    label,
+                } => {
+                    let kept = capture::event(&case, &source, &sql, row, label);
+                    replies.send(keep(&case, Ok(kept)))?;
+                }
+                Request::Findings => replies.send(findings_reply(&case, None))?,
+                Request::EditFinding { id, edit } => {
+                    let reply = match findings::edit(case.conn(), id, &edit) {
+                        Ok(_) => findings_reply(&case, Some(format!("finding {id} changed"))),
+                        Err(e) => Reply::Failed(format!("cannot change finding {id}: {e}")),
+                    };
+                    replies.send(reply)?;
+                }
+                Request::RemoveFinding(id) => {
+                    let reply = match findings::remove(case.conn(), id) {
+                        Ok(_) => findings_reply(&case, Some(format!("finding {id} deleted"))),
+                        Err(e) => Reply::Failed(format!("cannot delete finding {id}: {e}")),
+                    };
+                    replies.send(reply)?;
+                }
+                Request::SetWindow(text) => {
+                    let reply = match parse_window(&text) {
+                        Ok(w) => match case.set_window(w, true) {
+                            Ok(()) => Reply::Window(case.window().label()),
+                            Err(e) => Reply::Failed(format!("{e}")),
+                        },
+                        Err(e) => Reply::Failed(e),
+                    };
+                    catalog = case.catalog()?;
+                    replies.send(reply)?;
+                }
+                Request::Report(path) => replies.send(report(&case, &catalog, &lib, &path))?,
                 Request::Drill {
                     hunt,
                     overrides,
@@ -259,6 +328,7 @@ fn changes_data(req: &Request) -> bool {
             | Request::WatchlistAdd { .. }
             | Request::WatchlistRemove { .. }
             | Request::Console(_)
+            | Request::SetWindow(_)
     )
 }
 
@@ -610,4 +680,72 @@ fn drill_page(
         more,
         offset,
     })
+}
+
+/// Saves a finding and answers with the new list.
+fn keep(case: &Case, finding: anyhow::Result<NewFinding>) -> Reply {
+    match finding.and_then(|f| Ok((findings::add(case.conn(), &f)?, f))) {
+        Ok((id, f)) => findings_reply(
+            case,
+            Some(for_terminal(&format!("finding {id} kept: {}", f.title)).into_owned()),
+        ),
+        Err(e) => Reply::Failed(format!("cannot keep the finding: {e:#}")),
+    }
+}
+
+/// Every finding, with a notice.
+fn findings_reply(case: &Case, notice: Option<String>) -> Reply {
+    match findings::list(case.conn()) {
+        Ok(list) => Reply::Findings { list, notice },
+        Err(e) => Reply::Failed(format!("cannot read the findings: {e}")),
+    }
+}
+
+/// Reads a window typed in the workbench: `FROM .. TO` (either side may be empty), or `all`.
+pub fn parse_window(text: &str) -> Result<crate::engine::Window, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("all") {
+        return Ok(crate::engine::Window::default());
+    }
+    let (from, to) = text.split_once("..").unwrap_or((text, ""));
+    let end = |t: &str| -> Result<Option<chrono::NaiveDateTime>, String> {
+        let t = t.trim().trim_matches('…').trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        crate::engine::parse_time(t)
+            .map(Some)
+            .map_err(|e| format!("{e:#}"))
+    };
+    let window = crate::engine::Window {
+        from: end(from)?,
+        to: end(to)?,
+    };
+    window.validate()?;
+    Ok(window)
+}
+
+/// Runs every hunt with its defaults and writes the case report to `path`.
+fn report(case: &Case, catalog: &crate::kql::Catalog, lib: &Library, path: &str) -> Reply {
+    let path = PathBuf::from(path.trim());
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => crate::report::ReportFormat::Json,
+        Some("html" | "htm") => crate::report::ReportFormat::Html,
+        _ => crate::report::ReportFormat::Md,
+    };
+    let runs: Vec<_> = lib
+        .hunts
+        .iter()
+        .map(|h| crate::hunts::run::run_hunt(case.conn(), catalog, h, &[]))
+        .collect();
+    let written = crate::report::gather(case, &lib.hunts, &runs).and_then(|r| {
+        std::fs::write(&path, crate::report::render(&r, format))?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => Reply::Exported(
+            for_terminal(&format!("report written to {}", path.display())).into_owned(),
+        ),
+        Err(e) => Reply::Failed(format!("cannot write the report: {e:#}")),
+    }
 }

@@ -1,0 +1,248 @@
+//! Entities an analyst pivots on (an IP, host, domain, URL, process or port), how to tell
+//! which one a value is, and how to find it in a column (SQL) or a cell (Rust).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use crate::kql::functions::{quote_ident, quote_str};
+use crate::kql::{ColumnDef, KqlType};
+
+/// What kind of thing a pivot value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntityKind {
+    /// An IPv4 or IPv6 address.
+    Ip,
+    /// A host name (matched alone or as the first label of a longer name).
+    Host,
+    /// A domain (matched with its subdomains and inside URLs).
+    Domain,
+    /// A URL, matched exactly.
+    Url,
+    /// A process image (matched by file name, whatever its folder).
+    Process,
+    /// A port number (matched in port columns).
+    Port,
+}
+
+impl EntityKind {
+    /// The word shown for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Ip => "ip",
+            EntityKind::Host => "host",
+            EntityKind::Domain => "domain",
+            EntityKind::Url => "url",
+            EntityKind::Process => "process",
+            EntityKind::Port => "port",
+        }
+    }
+}
+
+/// A value to pivot on, with its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// What it is.
+    pub kind: EntityKind,
+    /// The value as matched (domains, hosts and processes lower-cased).
+    pub value: String,
+}
+
+impl Entity {
+    /// An entity of a given kind.
+    pub fn new(kind: EntityKind, value: &str) -> Entity {
+        let value = value.trim();
+        let value = match kind {
+            EntityKind::Domain => value.trim_end_matches('.').to_lowercase(),
+            EntityKind::Host | EntityKind::Process => value.to_lowercase(),
+            EntityKind::Ip => value
+                .parse::<IpAddr>()
+                .map_or_else(|_| value.to_string(), |ip| ip.to_string()),
+            EntityKind::Url | EntityKind::Port => value.to_string(),
+        };
+        Entity { kind, value }
+    }
+
+    /// Guesses the kind of `value`, helped by the name of the column it came from.
+    pub fn detect(value: &str, column: Option<&str>) -> Entity {
+        let v = value.trim();
+        let column = column.unwrap_or_default().to_ascii_lowercase();
+        let kind = if v.parse::<IpAddr>().is_ok() {
+            EntityKind::Ip
+        } else if v.contains("://") {
+            EntityKind::Url
+        } else if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) {
+            EntityKind::Port
+        } else if v.contains('\\')
+            || column.contains("process")
+            || column.contains("image")
+            || column.contains("filename")
+            || v.to_ascii_lowercase().ends_with(".exe")
+        {
+            EntityKind::Process
+        } else if column.contains("device")
+            || column.contains("computer")
+            || (column.ends_with("hostname") && !column.contains("url"))
+            || !v.contains('.')
+        {
+            EntityKind::Host
+        } else {
+            EntityKind::Domain
+        };
+        Entity::new(kind, v)
+    }
+
+    /// A SQL condition true where `column` holds this entity, or `None` when the column can't.
+    pub fn column_condition(&self, column: &ColumnDef) -> Option<String> {
+        let c = quote_ident(&column.name);
+        let v = &self.value;
+        if self.kind == EntityKind::Port {
+            let named_port = column.name.to_ascii_lowercase().contains("port");
+            return match column.ty {
+                KqlType::Int | KqlType::Long if named_port => Some(format!("{c} = {v}")),
+                KqlType::String if named_port => Some(format!("{c} = {}", quote_str(v))),
+                _ => None,
+            };
+        }
+        if column.ty != KqlType::String {
+            return None;
+        }
+        let lower = format!("lower({c})");
+        Some(match self.kind {
+            EntityKind::Ip | EntityKind::Url => format!("{c} = {}", quote_str(v)),
+            EntityKind::Host => format!(
+                "({lower} = {} OR starts_with({lower}, {}))",
+                quote_str(v),
+                quote_str(&format!("{v}."))
+            ),
+            EntityKind::Domain => {
+                let trimmed = format!("rtrim({lower}, '.')");
+                format!(
+                    "({trimmed} = {v0} OR ends_with({trimmed}, {dot}) OR contains({lower}, {scheme}) OR contains({lower}, {path}))",
+                    v0 = quote_str(v),
+                    dot = quote_str(&format!(".{v}")),
+                    scheme = quote_str(&format!("://{v}")),
+                    path = quote_str(&format!(".{v}/")),
+                )
+            }
+            EntityKind::Process => format!(
+                "({lower} = {} OR ends_with({lower}, {}) OR ends_with({lower}, {}))",
+                quote_str(v),
+                quote_str(&format!("\\{v}")),
+                quote_str(&format!("/{v}"))
+            ),
+            EntityKind::Port => unreachable!("handled above"),
+        })
+    }
+
+    /// Whether a cell's text is (or, for networks, contains) this entity.
+    pub fn matches_text(&self, cell: &str) -> bool {
+        let cell = cell.trim();
+        let v = self.value.as_str();
+        match self.kind {
+            EntityKind::Ip => {
+                cell == v
+                    || cell.parse::<IpAddr>().is_ok_and(|ip| ip.to_string() == v)
+                    || (cell.contains('/')
+                        && cell
+                            .parse::<IpNet>()
+                            .is_ok_and(|net| v.parse::<IpAddr>().is_ok_and(|ip| net.contains(&ip))))
+            }
+            EntityKind::Url | EntityKind::Port => cell == v,
+            EntityKind::Host => {
+                let c = cell.to_lowercase();
+                c == v || c.starts_with(&format!("{v}."))
+            }
+            EntityKind::Domain => {
+                let c = cell.to_lowercase();
+                let t = c.trim_end_matches('.');
+                t == v
+                    || t.ends_with(&format!(".{v}"))
+                    || c.contains(&format!("://{v}"))
+                    || c.contains(&format!(".{v}/"))
+            }
+            EntityKind::Process => {
+                let c = cell.to_lowercase();
+                c == v || c.ends_with(&format!("\\{v}")) || c.ends_with(&format!("/{v}"))
+            }
+        }
+    }
+
+    /// Whether any value in a JSON row (searching inside lists) is this entity.
+    pub fn matches_json(&self, value: &Value) -> bool {
+        match value {
+            Value::String(s) => self.matches_text(s),
+            Value::Number(n) => self.matches_text(&n.to_string()),
+            Value::Array(items) => items.iter().any(|v| self.matches_json(v)),
+            Value::Object(fields) => fields.values().any(|v| self.matches_json(v)),
+            Value::Bool(_) | Value::Null => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_told_apart() {
+        let kind = |v: &str, c: Option<&str>| Entity::detect(v, c).kind;
+        assert_eq!(kind("203.0.113.45", None), EntityKind::Ip);
+        assert_eq!(kind("2001:db8::1", None), EntityKind::Ip);
+        assert_eq!(kind("https://a.example/x", None), EntityKind::Url);
+        assert_eq!(kind("4444", Some("RemotePort")), EntityKind::Port);
+        assert_eq!(kind("C:\\Windows\\rundll32.exe", None), EntityKind::Process);
+        assert_eq!(
+            kind("rundll32.exe", Some("InitiatingProcessFileName")),
+            EntityKind::Process
+        );
+        assert_eq!(kind("ws-eng-09", Some("DeviceName")), EntityKind::Host);
+        assert_eq!(
+            kind("ws-eng-09.corp.example", Some("DeviceName")),
+            EntityKind::Host
+        );
+        assert_eq!(
+            kind("update-msft-cdn.com", Some("QueriedDomain")),
+            EntityKind::Domain
+        );
+    }
+
+    #[test]
+    fn cells_match_like_an_analyst_expects() {
+        let ip = Entity::detect("198.51.100.23", None);
+        assert!(ip.matches_text("198.51.100.23"));
+        assert!(ip.matches_text("198.51.100.0/24"));
+        assert!(!ip.matches_text("198.51.100.230"));
+        let domain = Entity::detect("Filedrop-Sync.net", Some("Domain"));
+        assert!(domain.matches_text("upload.filedrop-sync.net"));
+        assert!(domain.matches_text("https://upload.filedrop-sync.net/api"));
+        assert!(domain.matches_text("filedrop-sync.net."));
+        assert!(!domain.matches_text("notfiledrop-sync.net"));
+        let process = Entity::new(EntityKind::Process, "rundll32.exe");
+        assert!(process.matches_text("C:\\Windows\\System32\\RUNDLL32.EXE"));
+        assert!(!process.matches_text("xrundll32.exe"));
+        let port = Entity::detect("4444", Some("RemotePort"));
+        assert!(port.matches_json(&serde_json::json!({"RemotePorts": [4444]})));
+        assert!(!port.matches_json(&serde_json::json!({"RemotePorts": [44444]})));
+    }
+
+    #[test]
+    fn port_conditions_only_touch_port_columns() {
+        let port = Entity::new(EntityKind::Port, "4444");
+        let col = |name: &str, ty| ColumnDef {
+            name: name.into(),
+            ty,
+        };
+        assert_eq!(
+            port.column_condition(&col("RemotePort", KqlType::Int)),
+            Some("\"RemotePort\" = 4444".into())
+        );
+        assert_eq!(
+            port.column_condition(&col("SentBytes", KqlType::Long)),
+            None
+        );
+        let ip = Entity::new(EntityKind::Ip, "10.0.0.1");
+        assert_eq!(ip.column_condition(&col("SentBytes", KqlType::Long)), None);
+    }
+}
