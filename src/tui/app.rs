@@ -391,7 +391,7 @@ impl App {
     /// Applies a worker reply.
     pub fn on_reply(&mut self, reply: Reply, now: Instant) -> Vec<Effect> {
         match reply {
-            Reply::Pivoted(p) => self.on_pivoted(p),
+            Reply::Pivoted(p) => self.on_pivoted(*p),
             Reply::Findings { list, notice } => self.on_findings(list, notice),
             Reply::Window(label) => self.on_window(label),
             Reply::Ready {

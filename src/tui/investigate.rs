@@ -479,7 +479,7 @@ impl App {
 
     /// A pivot came back: it fills the pivot waiting for it, with the hunts whose latest
     /// hits mention the entity.
-    pub(super) fn on_pivoted(&mut self, mut p: Box<Pivot>) -> Vec<Effect> {
+    pub(super) fn on_pivoted(&mut self, mut p: Pivot) -> Vec<Effect> {
         let runs: Vec<_> = self.hunts.iter().filter_map(|h| h.result.clone()).collect();
         p.hunts = hunt_matches(&p.entity, &runs);
         if let Some(view) = self
@@ -492,7 +492,7 @@ impl App {
                 .timeline
                 .as_ref()
                 .map_or(0, |t| t.counts.len().saturating_sub(1));
-            view.data = Some(*p);
+            view.data = Some(p);
         }
         Vec::new()
     }
