@@ -87,11 +87,7 @@ impl RunResult {
 
     /// The stable JSON shape of `quarry hunt run --json`.
     pub fn to_json(&self) -> Value {
-        let params: serde_json::Map<String, Value> = self
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let params = params_json(&self.params);
         json!({
             "id": self.id,
             "name": self.name,
@@ -301,4 +297,12 @@ pub fn history(conn: &Connection) -> HashMap<String, Vec<i64>> {
         }
     }
     out
+}
+
+/// Parameter values as a JSON object of strings, in the order given.
+pub fn params_json(params: &[(String, String)]) -> serde_json::Map<String, Value> {
+    params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
 }

@@ -7,6 +7,7 @@ use duckdb::{params, Connection, OptionalExt};
 use serde_json::{json, Value};
 
 use crate::engine::Result;
+use crate::hunts::run::params_json;
 
 const DDL: &str = "CREATE TABLE IF NOT EXISTS quarry_findings (
     id BIGINT PRIMARY KEY, created_at VARCHAR, severity VARCHAR, tags VARCHAR, note VARCHAR,
@@ -110,11 +111,7 @@ impl Finding {
     /// The JSON form of `quarry findings show --json` and the report.
     pub fn to_json(&self) -> Value {
         let b = &self.body;
-        let params: serde_json::Map<String, Value> = b
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let params = params_json(&b.params);
         json!({
             "id": self.id,
             "created_at": self.created_at,
