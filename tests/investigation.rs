@@ -362,3 +362,55 @@ fn the_report_is_deterministic_self_contained_and_complete() {
     assert_eq!(report["findings"][0]["severity"], "high");
     assert_eq!(report["hunts"].as_array().unwrap().len(), 11);
 }
+
+#[test]
+fn the_workbench_writes_the_same_report_as_the_command_line_and_stays_sandboxed() {
+    use quarry::tui::protocol::{Reply, Request};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let db = case(dir.path());
+    let cli = stdout(quarry(&db).args(["report", "--format", "md"]));
+    let mut worker = quarry::tui::worker::spawn(db, Vec::new());
+    let next = |w: &quarry::tui::worker::WorkerHandle| loop {
+        match w.rx.recv_timeout(Duration::from_secs(120)).unwrap() {
+            Reply::LoadProgress { .. } | Reply::Started { .. } => continue,
+            other => return other,
+        }
+    };
+    assert!(matches!(next(&worker), Reply::Ready { .. }));
+    let path = dir.path().join("report.md");
+    worker
+        .tx
+        .send(Request::Report(path.display().to_string()))
+        .unwrap();
+    match next(&worker) {
+        Reply::Exported(m) => assert!(m.contains("report written"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), cli);
+    // The worker reopened the case sandboxed: it answers, and files stay out of reach.
+    worker
+        .tx
+        .send(Request::Console(format!(
+            "sql SELECT * FROM read_text('{}')",
+            path.display()
+        )))
+        .unwrap();
+    match next(&worker) {
+        Reply::Console { error: Some(e), .. } => assert!(e.contains("disabled"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    worker
+        .tx
+        .send(Request::Console(
+            "sql SELECT count(*) FROM DnsEvents".into(),
+        ))
+        .unwrap();
+    match next(&worker) {
+        Reply::Console {
+            rows, error: None, ..
+        } => assert_eq!(rows, vec![vec!["4708".to_string()]]),
+        other => panic!("{other:?}"),
+    }
+    worker.stop();
+}

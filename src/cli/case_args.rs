@@ -1,6 +1,6 @@
 //! `--db` / `--case`: which case database a command works on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -45,9 +45,22 @@ impl CaseArgs {
 
     /// Opens the case these options name for queries: its tables and nothing else.
     pub fn open_sandboxed(&self) -> anyhow::Result<Case> {
+        self.open_with(Case::open_sandboxed)
+    }
+
+    /// Opens the case sandboxed on one thread, for output that must repeat byte for byte.
+    pub fn open_reproducible(&self) -> anyhow::Result<Case> {
+        self.open_with(Case::open_reproducible)
+    }
+
+    /// Opens the case with `open`, then narrows its window by `--from/--to`.
+    fn open_with(
+        &self,
+        open: impl FnOnce(&Path) -> crate::engine::Result<Case>,
+    ) -> anyhow::Result<Case> {
         let path = self.path()?;
-        let mut case = Case::open_sandboxed(&path)
-            .with_context(|| format!("cannot open the case {}", path.display()))?;
+        let mut case =
+            open(&path).with_context(|| format!("cannot open the case {}", path.display()))?;
         let flags = self.window_flags()?;
         if !flags.is_all() {
             let window = case.window().narrowed_by(flags);

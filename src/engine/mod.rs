@@ -62,6 +62,20 @@ impl Case {
     /// folder, and nothing else. No other file, no ATTACH, INSTALL/LOAD or COPY, and its
     /// settings are locked.
     pub fn open_sandboxed(path: &Path) -> Result<Case> {
+        Self::open_locked(path, "")
+    }
+
+    /// Opens the case sandboxed like [`Case::open_sandboxed`], on one thread: aggregates then
+    /// meet rows in the same order every time, so lists like `make_set` and ties under
+    /// `order by` come out the same on every run. For the case report, which must not change
+    /// while the case does not.
+    pub fn open_reproducible(path: &Path) -> Result<Case> {
+        Self::open_locked(path, "SET threads = 1;")
+    }
+
+    /// Opens the case, applies `settings`, then shuts it in: external access off except the
+    /// externaldata folder, configuration locked, the stored time window applied.
+    fn open_locked(path: &Path, settings: &str) -> Result<Case> {
         let case = Self::open(path)?;
         let externaldata = case.externaldata_dir().map(|d| {
             let mut text = d.to_string_lossy().into_owned();
@@ -77,7 +91,7 @@ impl Case {
             })
             .unwrap_or_default();
         case.conn.execute_batch(&format!(
-            "{allowed} SET enable_external_access = false; SET lock_configuration = true;"
+            "{settings} {allowed} SET enable_external_access = false; SET lock_configuration = true;"
         ))?;
         let mut case = case;
         case.window = window::stored(&case.conn)?;

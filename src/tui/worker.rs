@@ -299,7 +299,13 @@ fn serve(
                     catalog = case.catalog()?;
                     replies.send(reply)?;
                 }
-                Request::Report(path) => replies.send(report(&case, &catalog, &lib, &path))?,
+                Request::Report(path) => {
+                    let reply =
+                        access.reproducibly(&mut case, |c| report(c, &catalog, &lib, &path))?;
+                    // Reopening the case dropped the kept aggregates with it.
+                    cache = AggregateCache::new();
+                    replies.send(reply)?;
+                }
                 Request::Drill {
                     hunt,
                     overrides,
@@ -428,11 +434,27 @@ impl FileAccess<'_> {
     /// Runs `f` on the case with file access; `case` is sandboxed again afterwards (its
     /// temporary tables are gone).
     fn run<T>(&self, case: &mut Case, f: impl FnOnce(&Case) -> T) -> anyhow::Result<T> {
+        self.reopened(case, Case::open, f)
+    }
+
+    /// Runs `f` on the case reopened on one thread (see [`Case::open_reproducible`]); `case`
+    /// is sandboxed again afterwards (its temporary tables are gone).
+    fn reproducibly<T>(&self, case: &mut Case, f: impl FnOnce(&Case) -> T) -> anyhow::Result<T> {
+        self.reopened(case, Case::open_reproducible, f)
+    }
+
+    /// Closes `case`, runs `f` on the case opened with `open`, then reopens `case` sandboxed.
+    fn reopened<T>(
+        &self,
+        case: &mut Case,
+        open: impl FnOnce(&Path) -> crate::engine::Result<Case>,
+        f: impl FnOnce(&Case) -> T,
+    ) -> anyhow::Result<T> {
         drop(std::mem::replace(case, Case::open_in_memory()?));
-        let files = Case::open(self.path)?;
-        self.watch(&files);
-        let out = f(&files);
-        drop(files);
+        let other = open(self.path)?;
+        self.watch(&other);
+        let out = f(&other);
+        drop(other);
         *case = Case::open_sandboxed(self.path)?;
         self.watch(case);
         Ok(out)
