@@ -1,6 +1,6 @@
 //! The DuckDB side of the IP functions: reading argument vectors, writing results.
 
-use std::borrow::Cow;
+use std::rc::Rc;
 
 use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::ffi::duckdb_string_t;
@@ -13,8 +13,13 @@ use super::net;
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
-/// The strings of argument `col`, `None` for NULL rows.
-fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<Cow<'_, str>>> {
+/// Maps the text of every row of VARCHAR argument `col` through `f` (`None` for NULL rows),
+/// borrowing each string instead of copying it.
+fn map_strings<T>(
+    input: &DataChunkHandle,
+    col: usize,
+    mut f: impl FnMut(usize, Option<&str>) -> T,
+) -> Vec<T> {
     let vector = input.flat_vector(col);
     let len = input.len();
     // SAFETY: the argument is declared VARCHAR, whose physical storage is duckdb_string_t,
@@ -24,12 +29,20 @@ fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<Cow<'_, str>>> {
         .enumerate()
         .map(|(i, s)| {
             if vector.row_is_null(i as u64) {
-                None
+                f(i, None)
             } else {
-                Some(DuckString::new(&mut { *s }).as_str().into_owned().into())
+                // Short strings live inside the struct itself, so read them from a copy.
+                let mut copy = *s;
+                let text = DuckString::new(&mut copy).as_str();
+                f(i, Some(&text))
             }
         })
         .collect()
+}
+
+/// The strings of argument `col`, `None` for NULL rows.
+fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<String>> {
+    map_strings(input, col, |_, s| s.map(str::to_owned))
 }
 
 /// The integer argument `col` (a prefix length), `None` for NULL rows or values outside 0..=255.
@@ -50,13 +63,13 @@ fn prefixes(input: &DataChunkHandle, col: usize) -> Vec<Option<u8>> {
 }
 
 /// The VARCHAR[] argument `col`, parsed as a list of IPv4 networks per row.
-fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<net::V4List>> {
+fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<Rc<net::V4List>>> {
     let list = input.list_vector(col);
     let total = list.len();
     let child = list.child(total);
     // SAFETY: the list's children are VARCHAR and the child vector holds `total` entries.
     let raw = unsafe { child.as_slice_with_len::<duckdb_string_t>(total) };
-    let mut previous: Option<((usize, usize), net::V4List)> = None;
+    let mut previous: Option<((usize, usize), Rc<net::V4List>)> = None;
     (0..input.len())
         .map(|row| {
             if list.row_is_null(row as u64) {
@@ -66,7 +79,7 @@ fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<net::V4List>> {
             // Constant lists repeat the same entry on every row: parse them once.
             if let Some((entry, parsed)) = &previous {
                 if *entry == (offset, len) {
-                    return Some(parsed.clone());
+                    return Some(Rc::clone(parsed));
                 }
             }
             let texts: Vec<Option<String>> = (offset..offset + len)
@@ -75,7 +88,7 @@ fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<net::V4List>> {
                         .then(|| DuckString::new(&mut { raw[i] }).as_str().into_owned())
                 })
                 .collect();
-            let parsed = net::V4List::parse(texts.iter().map(|t| t.as_deref()));
+            let parsed = Rc::new(net::V4List::parse(texts.iter().map(|t| t.as_deref())));
             previous = Some(((offset, len), parsed.clone()));
             Some(parsed)
         })
@@ -137,28 +150,23 @@ fn over_pairs<T>(
     input: &DataChunkHandle,
     f: impl Fn(&str, &str, Option<u8>) -> Option<T>,
 ) -> Vec<Option<T>> {
-    let (a, b) = (strings(input, 0), strings(input, 1));
+    let a = strings(input, 0);
     let p = (input.num_columns() > 2).then(|| prefixes(input, 2));
-    (0..input.len())
-        .map(|i| {
-            let prefix = match &p {
-                Some(p) => Some(p[i]?),
-                None => None,
-            };
-            f(a[i].as_deref()?, b[i].as_deref()?, prefix)
-        })
-        .collect()
+    map_strings(input, 1, |i, b| {
+        let prefix = match &p {
+            Some(p) => Some(p[i]?),
+            None => None,
+        };
+        f(a[i].as_deref()?, b?, prefix)
+    })
 }
 
 struct IsPrivate;
 impl VScalar for IsPrivate {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let ips = strings(input, 0);
-        write_bools(
-            output,
-            ips.iter().map(|ip| net::is_private_v4(ip.as_deref()?)),
-        );
+        let private = map_strings(input, 0, |_, ip| net::is_private_v4(ip?));
+        write_bools(output, private.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -173,8 +181,8 @@ struct ParseIpv4;
 impl VScalar for ParseIpv4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let ips = strings(input, 0);
-        write_ints(output, ips.iter().map(|ip| net::parse_ipv4(ip.as_deref()?)));
+        let parsed = map_strings(input, 0, |_, ip| net::parse_ipv4(ip?));
+        write_ints(output, parsed.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -244,14 +252,9 @@ struct InAnyV4;
 impl VScalar for InAnyV4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let ips = strings(input, 0);
         let nets = lists(input, 1);
-        write_bools(
-            output,
-            ips.iter()
-                .zip(&nets)
-                .map(|(ip, list)| list.as_ref()?.contains(ip.as_deref()?)),
-        );
+        let found = map_strings(input, 0, |i, ip| nets[i].as_ref()?.contains(ip?));
+        write_bools(output, found.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
