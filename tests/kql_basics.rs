@@ -675,3 +675,31 @@ fn random_mutations_never_panic() {
     // Some mutations stay valid (e.g. extra spaces): both paths were exercised.
     assert!(compiled_ok > 0);
 }
+
+#[test]
+fn extract_gives_the_group_or_an_empty_string() {
+    let c = case();
+    assert_eq!(
+        col(
+            &c,
+            r"T | where isnotempty(Msg) | project extract(@'disk (\w+)', 1, Msg)"
+        ),
+        vec!["full", "", "", ""]
+    );
+    // No match is Kusto's empty string: empty, never null.
+    assert_eq!(
+        count(&c, r"T | where isempty(extract(@'disk (\w+)', 1, Msg))"),
+        "4"
+    );
+    assert_eq!(
+        count(&c, r"T | where isnull(extract(@'disk (\w+)', 1, Msg))"),
+        "0"
+    );
+    assert_eq!(
+        col(
+            &c,
+            r"T | where N == 1 | project extract(@'(\w+): (\w+)', 2, Msg)"
+        ),
+        vec!["disk"]
+    );
+}

@@ -332,17 +332,13 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                 let Some(re) = args[0].str_lit() else {
                     return Err("extract() needs the regular expression as a string literal".into());
                 };
-                let raw = format!(
-                    "regexp_extract({}, {}, {})",
-                    to_string(&args[2]).sql,
-                    quote_str(re),
-                    args[1].sql
-                );
+                // No match gives '', Kusto's empty string, in one pass of the expression.
                 Ok(Typed::new(
                     format!(
-                        "CASE WHEN regexp_matches({}, {}) THEN {raw} END",
+                        "regexp_extract({}, {}, {})",
                         to_string(&args[2]).sql,
-                        quote_str(re)
+                        quote_str(re),
+                        args[1].sql
                     ),
                     K::String,
                 ))
