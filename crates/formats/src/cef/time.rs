@@ -10,6 +10,8 @@ pub(super) fn iso_time(s: &str) -> Option<String> {
 }
 
 /// `YYYY-MM-DD hh:mm:ss.ffffff`, the text the loader's commit reads back as a TIMESTAMP.
+/// A leap second (`:60`, which chrono keeps as second 59 with a fraction of one second or
+/// more) becomes the last microsecond of second 59, as DuckDB has no leap seconds.
 pub(super) fn format_ts(t: NaiveDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
@@ -19,7 +21,7 @@ pub(super) fn format_ts(t: NaiveDateTime) -> String {
         t.hour(),
         t.minute(),
         t.second(),
-        t.and_utc().timestamp_subsec_micros()
+        t.and_utc().timestamp_subsec_micros().min(999_999)
     )
 }
 
@@ -74,5 +76,16 @@ mod tests {
             Some("2025-11-09 15:46:34.000000")
         );
         assert_eq!(cef_time("garbage"), None);
+    }
+
+    #[test]
+    fn a_leap_second_is_the_last_microsecond_of_its_minute() {
+        for leap in ["2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z"] {
+            assert_eq!(
+                cef_time(leap).as_deref(),
+                Some("2016-12-31 23:59:59.999999"),
+                "{leap}"
+            );
+        }
     }
 }
