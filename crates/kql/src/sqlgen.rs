@@ -310,9 +310,10 @@ impl<'a> Gen<'a> {
     /// The final SELECT over a relation, restoring the sort order.
     pub fn finish(&self, rel: &Rel) -> String {
         let mut sql = String::new();
-        if !self.ctes.is_empty() {
+        let used = used_ctes(&self.ctes, &rel.from);
+        if !used.is_empty() {
             sql.push_str("WITH ");
-            sql.push_str(&self.ctes.join(",\n"));
+            sql.push_str(&used.join(",\n"));
             sql.push('\n');
         }
         let visible: Vec<String> = rel
@@ -1528,6 +1529,31 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     }
 }
 
+/// The stages `final_from` reads, directly or through other stages, in their order. Every
+/// stage is written as `"sN" AS (…)` and read as `"sN"`, so a stage is kept when a kept
+/// stage's text names it. Stages no one reads (the source of a `where` that was merged into
+/// the next one, say) are left out: DuckDB binds every stage of a WITH, and on wide tables
+/// binding is much of a short query's time.
+fn used_ctes<'a>(ctes: &'a [String], final_from: &str) -> Vec<&'a str> {
+    let mut wanted = vec![final_from.to_string()];
+    let mut kept = Vec::new();
+    for (i, cte) in ctes.iter().enumerate().rev() {
+        let name = quote_ident(&format!("s{i}"));
+        if !wanted.contains(&name) {
+            continue;
+        }
+        let body = &cte[name.len()..];
+        wanted.extend(
+            (0..i)
+                .map(|j| quote_ident(&format!("s{j}")))
+                .filter(|n| body.contains(n.as_str())),
+        );
+        kept.push(cte.as_str());
+    }
+    kept.reverse();
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1548,6 +1574,25 @@ mod tests {
             any_term_pattern(&terms),
             "(?:(^|[^[:alnum:]])(?:Cisco|Fortinet)($|[^[:alnum:]]))|(?:\\.example\\.com($|[^[:alnum:]]))"
         );
+    }
+
+    #[test]
+    fn only_the_stages_the_result_reads_are_written() {
+        let ctes: Vec<String> = [
+            r#""s0" AS (SELECT * FROM "T")"#,
+            r#""s1" AS (SELECT * FROM "T" WHERE a)"#,
+            r#""s2" AS (SELECT * FROM "U")"#,
+            r#""s3" AS (SELECT * FROM "s1" JOIN "s2" USING (k))"#,
+            r#""s4" AS (SELECT * FROM "s3" WHERE b)"#,
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            used_ctes(&ctes, r#""s4""#),
+            vec![&ctes[1], &ctes[2], &ctes[3], &ctes[4]]
+        );
+        assert_eq!(used_ctes(&ctes, r#""s2""#), vec![&ctes[2]]);
+        assert!(used_ctes(&ctes, r#""T""#).is_empty());
     }
 
     #[test]
