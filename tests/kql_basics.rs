@@ -121,8 +121,13 @@ fn consecutive_wheres_keep_their_own_precedence() {
     assert_eq!(col(&c, q), Vec::<String>::new());
     let q = "T | where N == 1 or N == 2 | where Bytes > 150 or isnull(Bytes) | project N";
     assert_eq!(col(&c, q), vec!["2"]);
+    // The three become one filter over the table, the only stage the result reads.
     let sql = compiled(&c, "T | where N > 1 | where Bytes > 0 | where R < 3").sql;
-    assert_eq!(sql.matches(" FROM \"T\"").count(), 3, "{sql}");
+    assert_eq!(sql.matches(" FROM \"T\"").count(), 1, "{sql}");
+    assert!(
+        sql.contains(r#"WHERE (("N" > 1)) AND (("Bytes" > 0)) AND (("R" < 3))"#),
+        "{sql}"
+    );
 }
 
 #[test]

@@ -113,11 +113,9 @@ fn reads_only_ctes(body: &str, names: &[&str]) -> bool {
 
 /// `compiled`'s SQL with the aggregate's definition replaced by a read of `table`.
 fn rewrite(compiled: &Compiled, split: &Split, table: &str) -> Option<String> {
-    let prefix = format!("WITH {}\n", compiled.ctes.join(",\n"));
-    let last = compiled.sql.strip_prefix(&prefix)?;
     let mut ctes = compiled.ctes.clone();
-    ctes[split.index] = format!("{} AS (SELECT * FROM {table})", split.cte);
-    Some(format!("WITH {}\n{last}", ctes.join(",\n")))
+    *ctes.get_mut(split.index)? = format!("{} AS (SELECT * FROM {table})", split.cte);
+    Some(format!("WITH {}\n{}", ctes.join(",\n"), compiled.select))
 }
 
 /// Aggregates of earlier runs, as temporary tables of one connection.

@@ -119,9 +119,12 @@ pub struct Param {
 pub struct Compiled {
     /// DuckDB SQL: one CTE per tabular operator, then the final SELECT.
     pub sql: String,
-    /// The `name AS (...)` CTE definitions of `sql`, in order: a `WITH` over them can
-    /// select from any stage (drill-down reads the input of the last `summarize`).
+    /// The `name AS (...)` CTE definitions of every stage, in order (`sql` writes only the
+    /// ones its result reads): a `WITH` over them can select from any stage (drill-down
+    /// reads the input of the last `summarize`).
     pub ctes: Vec<String>,
+    /// The final SELECT of `sql`, which reads the last stage.
+    pub select: String,
     /// The result columns.
     pub columns: Vec<ColumnDef>,
     /// Notes for the user (exactness, approximations).
@@ -222,6 +225,7 @@ pub fn compile_with(
     Ok(Compiled {
         sql: gen.finish(&rel),
         ctes: gen.ctes.clone(),
+        select: gen.select(&rel),
         columns: rel
             .cols
             .into_iter()

@@ -307,7 +307,7 @@ impl<'a> Gen<'a> {
         });
     }
 
-    /// The final SELECT over a relation, restoring the sort order.
+    /// The whole query over a relation: the stages it reads, then [`Generator::select`].
     pub fn finish(&self, rel: &Rel) -> String {
         let mut sql = String::new();
         let used = used_ctes(&self.ctes, &rel.from);
@@ -316,6 +316,12 @@ impl<'a> Gen<'a> {
             sql.push_str(&used.join(",\n"));
             sql.push('\n');
         }
+        sql.push_str(&self.select(rel));
+        sql
+    }
+
+    /// The final SELECT over a relation, restoring the sort order.
+    pub fn select(&self, rel: &Rel) -> String {
         let visible: Vec<String> = rel
             .cols
             .iter()
@@ -335,7 +341,7 @@ impl<'a> Gen<'a> {
         } else {
             visible.join(", ")
         };
-        sql.push_str(&format!("SELECT {list} FROM {}", rel.from));
+        let mut sql = format!("SELECT {list} FROM {}", rel.from);
         if rel.ordered {
             sql.push_str(&format!(" ORDER BY {}", quote_ident(ORD)));
         }
