@@ -90,6 +90,12 @@ impl VScalar for UrlHost {
     fn signatures() -> Vec<ScalarFunctionSignature> {
         varchar_to_varchar()
     }
+
+    /// Volatile, so DuckDB's optimizer computes it once per row of the NetworkSessions view
+    /// instead of copying it into every condition on `UrlHostname` that it pushes down.
+    fn volatile() -> bool {
+        true
+    }
 }
 
 /// Registers `quarry_url_host` on `conn`.
