@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use duckdb::Connection;
 use regex::Regex;
 
+use crate::kql::sqlgen::used_ctes;
 use crate::kql::Compiled;
 
 /// How many aggregates are kept at once; the oldest is dropped first.
@@ -67,7 +68,6 @@ pub fn split(compiled: &Compiled) -> Option<Split> {
             (ctes, !reads_only_ctes(body, &names))
         })
         .collect();
-    let needed = closure(&reads, index);
     // Worth it only when everything after the aggregate is computed from it: a later stage
     // that scans logs again (a join back to the events, say) would redo the expensive part.
     let later_scans = (index + 1..compiled.ctes.len())
@@ -75,26 +75,12 @@ pub fn split(compiled: &Compiled) -> Option<Split> {
     if later_scans {
         return None;
     }
-    let body: Vec<&str> = needed.iter().map(|&i| compiled.ctes[i].as_str()).collect();
+    let body = used_ctes(&compiled.ctes, &cte);
     Some(Split {
         aggregate: format!("WITH {}\nSELECT * FROM {cte}", body.join(",\n")),
         cte,
         index,
     })
-}
-
-/// The CTEs `start` depends on, itself included.
-fn closure(reads: &[(BTreeSet<usize>, bool)], start: usize) -> BTreeSet<usize> {
-    let mut needed = BTreeSet::from([start]);
-    let mut todo = vec![start];
-    while let Some(i) = todo.pop() {
-        for &j in &reads[i].0 {
-            if needed.insert(j) {
-                todo.push(j);
-            }
-        }
-    }
-    needed
 }
 
 /// Whether everything `body` reads (after each `FROM` and `JOIN`) is one of the CTEs.

@@ -307,7 +307,7 @@ impl<'a> Gen<'a> {
         });
     }
 
-    /// The whole query over a relation: the stages it reads, then [`Generator::select`].
+    /// The whole query over a relation: the stages it reads, then [`Gen::select`].
     pub fn finish(&self, rel: &Rel) -> String {
         let mut sql = String::new();
         let used = used_ctes(&self.ctes, &rel.from);
@@ -1540,7 +1540,7 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
 /// stage's text names it. Stages no one reads (the source of a `where` that was merged into
 /// the next one, say) are left out: DuckDB binds every stage of a WITH, and on wide tables
 /// binding is much of a short query's time.
-fn used_ctes<'a>(ctes: &'a [String], final_from: &str) -> Vec<&'a str> {
+pub fn used_ctes<'a>(ctes: &'a [String], final_from: &str) -> Vec<&'a str> {
     let mut wanted = vec![final_from.to_string()];
     let mut kept = Vec::new();
     for (i, cte) in ctes.iter().enumerate().rev() {
