@@ -3,10 +3,14 @@
 //! attacker address, the time window, ATT&CK coverage, and the case report (deterministic,
 //! self-contained, and snapshotted as Markdown).
 
+mod worker_common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+use worker_common::next_reply;
 
 fn quarry(db: &Path) -> Command {
     let mut c = Command::cargo_bin("quarry").unwrap();
@@ -366,24 +370,17 @@ fn the_report_is_deterministic_self_contained_and_complete() {
 #[test]
 fn the_workbench_writes_the_same_report_as_the_command_line_and_stays_sandboxed() {
     use quarry::tui::protocol::{Reply, Request};
-    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let db = case(dir.path());
     let cli = stdout(quarry(&db).args(["report", "--format", "md"]));
     let mut worker = quarry::tui::worker::spawn(db, Vec::new());
-    let next = |w: &quarry::tui::worker::WorkerHandle| loop {
-        match w.rx.recv_timeout(Duration::from_secs(120)).unwrap() {
-            Reply::LoadProgress { .. } | Reply::Started { .. } => continue,
-            other => return other,
-        }
-    };
-    assert!(matches!(next(&worker), Reply::Ready { .. }));
+    assert!(matches!(next_reply(&worker), Reply::Ready { .. }));
     let path = dir.path().join("report.md");
     worker
         .tx
         .send(Request::Report(path.display().to_string()))
         .unwrap();
-    match next(&worker) {
+    match next_reply(&worker) {
         Reply::Exported(m) => assert!(m.contains("report written"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -396,7 +393,7 @@ fn the_workbench_writes_the_same_report_as_the_command_line_and_stays_sandboxed(
             path.display()
         )))
         .unwrap();
-    match next(&worker) {
+    match next_reply(&worker) {
         Reply::Console { error: Some(e), .. } => assert!(e.contains("disabled"), "{e}"),
         other => panic!("{other:?}"),
     }
@@ -406,7 +403,7 @@ fn the_workbench_writes_the_same_report_as_the_command_line_and_stays_sandboxed(
             "sql SELECT count(*) FROM DnsEvents".into(),
         ))
         .unwrap();
-    match next(&worker) {
+    match next_reply(&worker) {
         Reply::Console {
             rows, error: None, ..
         } => assert_eq!(rows, vec![vec!["4708".to_string()]]),

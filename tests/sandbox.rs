@@ -2,11 +2,15 @@
 //! hunt files from strangers, and the query of an export. Each escape is refused with a clear
 //! error, nothing is written, and the case (with its own externaldata folder) keeps working.
 
+mod worker_common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::Value;
+
+use worker_common::next_reply;
 
 fn quarry() -> Command {
     Command::cargo_bin("quarry").unwrap()
@@ -204,26 +208,19 @@ fn an_export_writes_only_where_the_user_asked_and_its_query_is_sandboxed() {
 #[test]
 fn the_workbench_console_is_sandboxed_and_its_load_and_export_still_work() {
     use quarry::tui::protocol::{Reply, Request};
-    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let db = case(dir.path());
     let secret = dir.path().join("secret.csv");
     std::fs::write(&secret, "password\nhunter2\n").unwrap();
     let mut worker = quarry::tui::worker::spawn(db, Vec::new());
-    let next = |w: &quarry::tui::worker::WorkerHandle| loop {
-        match w.rx.recv_timeout(Duration::from_secs(60)).unwrap() {
-            Reply::LoadProgress { .. } | Reply::Started { .. } => continue,
-            other => return other,
-        }
-    };
-    assert!(matches!(next(&worker), Reply::Ready { .. }));
+    assert!(matches!(next_reply(&worker), Reply::Ready { .. }));
     let steal = format!("sql SELECT * FROM read_csv('{}')", secret.display());
     let refused = |reply: Reply| match reply {
         Reply::Console { error: Some(e), .. } => assert!(e.contains("disabled"), "{e}"),
         other => panic!("{other:?}"),
     };
     worker.tx.send(Request::Console(steal.clone())).unwrap();
-    refused(next(&worker));
+    refused(next_reply(&worker));
 
     let out = dir.path().join("out.csv");
     worker
@@ -233,7 +230,7 @@ fn the_workbench_console_is_sandboxed_and_its_load_and_export_still_work() {
             path: out.display().to_string(),
         })
         .unwrap();
-    assert!(matches!(next(&worker), Reply::Exported(m) if m.contains("1 rows")));
+    assert!(matches!(next_reply(&worker), Reply::Exported(m) if m.contains("1 rows")));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "answer\n42\n");
     let leaked = dir.path().join("leaked.csv");
     worker
@@ -243,7 +240,7 @@ fn the_workbench_console_is_sandboxed_and_its_load_and_export_still_work() {
             path: leaked.display().to_string(),
         })
         .unwrap();
-    assert!(matches!(next(&worker), Reply::Failed(_)));
+    assert!(matches!(next_reply(&worker), Reply::Failed(_)));
     assert!(!leaked.exists());
 
     let file =
@@ -252,10 +249,10 @@ fn the_workbench_console_is_sandboxed_and_its_load_and_export_still_work() {
         .tx
         .send(Request::Load(file.display().to_string()))
         .unwrap();
-    assert!(matches!(next(&worker), Reply::Loaded { .. }));
+    assert!(matches!(next_reply(&worker), Reply::Loaded { .. }));
     // Sandboxed again after the load.
     worker.tx.send(Request::Console(steal)).unwrap();
-    refused(next(&worker));
+    refused(next_reply(&worker));
     worker.stop();
 }
 
