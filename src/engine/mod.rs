@@ -6,8 +6,10 @@ pub mod export;
 pub mod ipfunc;
 mod meta;
 pub mod output;
+pub mod textconv;
 pub mod urlhost;
 pub mod value;
+mod vectors;
 pub mod window;
 pub mod xmljson;
 
@@ -139,6 +141,7 @@ impl Case {
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
         urlhost::register(&conn)?;
+        textconv::register(&conn)?;
         Ok(Case {
             conn,
             path,

@@ -9,7 +9,6 @@ use super::IngestError;
 
 /// The staging table readers fill (TEMP, all VARCHAR).
 pub const STAGE: &str = "quarry_stage";
-const CONV: &str = "quarry_conv";
 
 /// The file being loaded, as recorded in quarry_rejects.
 pub struct Origin<'a> {
@@ -73,9 +72,7 @@ pub fn line_of_row(lines_before: u64) -> String {
 
 /// Drops the staging table.
 pub fn drop_stage(conn: &Connection) -> Result<(), IngestError> {
-    conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.{STAGE}; DROP TABLE IF EXISTS temp.{CONV};"
-    ))?;
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{STAGE};"))?;
     Ok(())
 }
 
@@ -286,14 +283,13 @@ pub fn commit(
             .is_some_and(|l| l.columns.iter().any(|c| c.eq_ignore_ascii_case(&name)));
         if lenient && kind_of(&ty) != Kind::Text {
             notes.push(format!(
-                "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || {s} END",
+                "CASE WHEN {} IS NULL AND trim({s}) <> '' THEN {} || {s} END",
                 ident(&name),
                 lit(&format!("{name}="))
             ));
         } else if kind_of(&ty) != Kind::Text {
             failures.push(format!(
-                "CASE WHEN nullif(trim({s}), '') IS NOT NULL AND {} IS NULL THEN {} || \
-                 left({s}, 60) || {} END",
+                "CASE WHEN {} IS NULL AND trim({s}) <> '' THEN {} || left({s}, 60) || {} END",
                 ident(&name),
                 lit(&format!("{name}: cannot read ")),
                 lit(&format!(" as {ty}"))
@@ -364,10 +360,11 @@ pub fn commit(
     }
     level2.push("__r1".into());
 
-    let sql = format!(
-        "DROP TABLE IF EXISTS temp.{CONV};
-         CREATE TEMP TABLE {CONV} AS
-         SELECT * EXCLUDE (__r1), concat_ws('; ', {reasons}) AS __reason FROM (
+    // One query converts the staged rows and gives each its reasons for rejection ('' when
+    // none). Good rows go straight into the table; only when some row was held back is the
+    // query run again to record the rejects.
+    let converted = format!(
+        "SELECT * EXCLUDE (__r1), concat_ws('; ', {reasons}) AS __reason FROM (
            SELECT {l2} FROM (
              SELECT *, concat_ws('; ', {failures}) AS __r1, concat_ws(';', {notes}) AS __notes FROM (
                SELECT {l1} FROM (SELECT {l0} FROM temp.{STAGE}))))",
@@ -378,62 +375,68 @@ pub fn commit(
         l1 = level1.join(", "),
         l0 = level0.join(", "),
     );
-    conn.execute_batch(&sql)?;
-
     let cols = insert_cols.join(", ");
-    conn.execute_batch(&format!(
-        "INSERT INTO {} ({cols}) SELECT {cols} FROM temp.{CONV} WHERE __reason = ''",
-        ident(&table)
-    ))?;
-    if let Some(m) = mapping {
-        for (other, select) in &m.also {
-            insert_also(conn, other, select)?;
-        }
-    }
-    let raw_json = if !matches!(staged.raw, Raw::FieldsJson) {
-        "NULL".to_string()
-    } else {
-        let pairs: Vec<String> = staged
-            .columns
-            .iter()
-            .zip(&targets)
-            .map(|((expr, _), t)| format!("{}, {expr}", lit(t)))
-            .collect();
-        if pairs.is_empty() {
-            "NULL".to_string()
-        } else {
-            format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
-        }
-    };
-    conn.execute(
+    // The rows of one file need no order in the table, and keeping it makes DuckDB write a
+    // wide table (CommonSecurityLog's 157 columns) on one thread.
+    conn.execute_batch("SET preserve_insertion_order = false")?;
+    let inserted = conn.execute(
         &format!(
-            "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
-             SELECT ?, ?, c.__line, coalesce(c.__raw, s.__json), c.__reason
-             FROM temp.{CONV} c
-             JOIN (SELECT rowid AS __rid2, {raw_json} AS __json FROM temp.{STAGE}) s
-               ON s.__rid2 = c.__rid
-             WHERE c.__reason <> ''"
-        ),
-        params![origin.sha256, origin.path],
-    )?;
-    let (loaded, rejected): (i64, i64) = conn.query_row(
-        &format!(
-            "SELECT count(*) FILTER (WHERE __reason = ''), count(*) FILTER (WHERE __reason <> '')
-             FROM temp.{CONV}"
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM ({converted}) WHERE __reason = ''",
+            ident(&table)
         ),
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    );
+    conn.execute_batch("RESET preserve_insertion_order")?;
+    let loaded = inserted? as u64;
+    if let Some(m) = mapping {
+        for (other, select) in &m.also {
+            insert_also(conn, &converted, other, select)?;
+        }
+    }
+    let staged_rows: i64 =
+        conn.query_row(&format!("SELECT count(*) FROM temp.{STAGE}"), [], |r| {
+            r.get(0)
+        })?;
+    let rejected = u64::try_from(staged_rows)
+        .unwrap_or(0)
+        .saturating_sub(loaded);
+    if rejected > 0 {
+        let raw_json = if !matches!(staged.raw, Raw::FieldsJson) {
+            "NULL".to_string()
+        } else {
+            let pairs: Vec<String> = staged
+                .columns
+                .iter()
+                .zip(&targets)
+                .map(|((expr, _), t)| format!("{}, {expr}", lit(t)))
+                .collect();
+            if pairs.is_empty() {
+                "NULL".to_string()
+            } else {
+                format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+            }
+        };
+        conn.execute(
+            &format!(
+                "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+                 SELECT ?, ?, c.__line, coalesce(c.__raw, s.__json), c.__reason
+                 FROM ({converted}) c
+                 JOIN (SELECT rowid AS __rid2, {raw_json} AS __json FROM temp.{STAGE}) s
+                   ON s.__rid2 = c.__rid
+                 WHERE c.__reason <> ''"
+            ),
+            params![origin.sha256, origin.path],
+        )?;
+    }
     drop_stage(conn)?;
-    Ok(Counts {
-        loaded: u64::try_from(loaded).unwrap_or(0),
-        rejected: u64::try_from(rejected).unwrap_or(0),
-    })
+    Ok(Counts { loaded, rejected })
 }
 
-/// Writes the rows just converted into another table too (e.g. Zeek dns → DnsEvents).
+/// Writes the good rows of the `converted` query into another table too (e.g. Zeek dns →
+/// DnsEvents).
 fn insert_also(
     conn: &Connection,
+    converted: &str,
     other: &str,
     select: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), IngestError> {
@@ -455,7 +458,7 @@ fn insert_also(
         exprs.push(format!("TRY_CAST(({}) AS {ty})", all.sessions.expand(expr)));
     }
     conn.execute_batch(&format!(
-        "INSERT INTO {} ({}) SELECT {} FROM temp.{CONV} WHERE __reason = ''",
+        "INSERT INTO {} ({}) SELECT {} FROM ({converted}) WHERE __reason = ''",
         ident(&name),
         cols.join(", "),
         exprs.join(", ")

@@ -59,40 +59,38 @@ pub fn kind_of(ty: &str) -> Kind {
 }
 
 /// SQL converting the VARCHAR expression `x` to type `ty`; NULL when it cannot be read.
-/// Empty and blank text is NULL for every type but VARCHAR.
+/// Empty and blank text is NULL for every type but VARCHAR. Timestamps, whole numbers and
+/// booleans are read by quarry's own functions (`engine::textconv`); DuckDB's casts are the
+/// fallback for the rows those do not read.
 pub fn convert(x: &str, ty: &str) -> String {
-    let v = format!("nullif(trim({x}), '')");
     match kind_of(ty) {
         Kind::Text => x.to_string(),
         Kind::Number => {
             let t = ty.to_ascii_uppercase();
-            if t.contains("INT") {
-                // Whole numbers only; "12.0" is accepted, "12.5" is not.
-                format!(
-                    "CASE WHEN contains({v}, '.') OR contains(lower({v}), 'e') THEN \
-                     CASE WHEN TRY_CAST({v} AS DOUBLE) = round(TRY_CAST({v} AS DOUBLE)) \
-                     THEN TRY_CAST(TRY_CAST({v} AS DOUBLE) AS {t}) END \
-                     ELSE TRY_CAST({v} AS {t}) END"
-                )
+            if t == "BIGINT" {
+                format!("quarry_text_int({x})")
+            } else if t.contains("INT") {
+                format!("TRY_CAST(quarry_text_int({x}) AS {t})")
             } else {
-                format!("TRY_CAST({v} AS {t})")
+                format!("TRY_CAST(nullif(trim({x}), '') AS {t})")
             }
         }
-        Kind::Bool => format!(
-            "CASE WHEN lower({v}) IN ('true', 't', '1', 'yes', 'y') THEN true \
-             WHEN lower({v}) IN ('false', 'f', '0', 'no', 'n') THEN false END"
-        ),
-        Kind::Json => format!(
-            "CASE WHEN {v} IS NULL THEN NULL WHEN json_valid({v}) THEN CAST({v} AS JSON) \
-             ELSE CAST(to_json({x}) AS JSON) END"
-        ),
-        Kind::Timestamp => timestamp(&v),
+        Kind::Bool => format!("quarry_text_bool({x})"),
+        Kind::Json => {
+            let v = format!("nullif(trim({x}), '')");
+            format!(
+                "CASE WHEN {v} IS NULL THEN NULL WHEN json_valid({v}) THEN CAST({v} AS JSON) \
+                 ELSE CAST(to_json({x}) AS JSON) END"
+            )
+        }
+        Kind::Timestamp => timestamp(x),
     }
 }
 
-/// SQL reading a timestamp from text: ISO 8601 (with `Z`), Unix seconds or milliseconds,
-/// then the layouts listed in network_session.toml (portal exports and the like).
-pub fn timestamp(v: &str) -> String {
+/// SQL reading a timestamp from text: ISO 8601 with `Z` or an offset, Unix seconds or
+/// milliseconds (`quarry_text_timestamp`), then whatever else DuckDB's cast reads, then
+/// the layouts listed in network_session.toml (portal exports and the like).
+pub fn timestamp(x: &str) -> String {
     let formats = mappings()
         .map(|m| {
             m.sessions
@@ -107,23 +105,9 @@ pub fn timestamp(v: &str) -> String {
     let layouts = if formats.is_empty() {
         String::new()
     } else {
-        format!(", try_strptime({v}, [{formats}])")
+        format!(", try_strptime(trim({x}), [{formats}])")
     };
-    // An explicit UTC offset (`+01:00`, `-0500`) is applied; TIMESTAMP itself ignores it.
-    let offset = format!(
-        "CASE WHEN regexp_full_match({v}, '.*[T ][0-9:.]+ ?[+-][0-9]{{2}}:?[0-9]{{2}}') THEN \
-         TRY_CAST(trim(regexp_replace({v}, '[+-][0-9]{{2}}:?[0-9]{{2}}$', '')) AS TIMESTAMP) - \
-         to_minutes(CAST((CASE WHEN regexp_extract({v}, '([+-])[0-9]{{2}}:?[0-9]{{2}}$', 1) = '-' \
-         THEN -1 ELSE 1 END) * (CAST(regexp_extract({v}, '([0-9]{{2}}):?([0-9]{{2}})$', 1) AS INTEGER) \
-         * 60 + CAST(regexp_extract({v}, '([0-9]{{2}}):?([0-9]{{2}})$', 2) AS INTEGER)) AS BIGINT)) END"
-    );
-    format!(
-        "coalesce({offset}, TRY_CAST({v} AS TIMESTAMP), \
-         CASE WHEN regexp_full_match({v}, '[0-9]{{9,10}}(\\.[0-9]*)?') \
-              THEN make_timestamp(CAST(round(CAST({v} AS DOUBLE) * 1000000) AS BIGINT)) \
-              WHEN regexp_full_match({v}, '[0-9]{{12,13}}') \
-              THEN make_timestamp(CAST({v} AS BIGINT) * 1000) END{layouts})"
-    )
+    format!("coalesce(quarry_text_timestamp({x}), TRY_CAST({x} AS TIMESTAMP){layouts})")
 }
 
 #[cfg(test)]

@@ -10,35 +10,9 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
 use super::net;
+use crate::engine::vectors::{map_strings, write_bools, write_ints};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
-
-/// Maps the text of every row of VARCHAR argument `col` through `f` (`None` for NULL rows),
-/// borrowing each string instead of copying it.
-fn map_strings<T>(
-    input: &DataChunkHandle,
-    col: usize,
-    mut f: impl FnMut(usize, Option<&str>) -> T,
-) -> Vec<T> {
-    let vector = input.flat_vector(col);
-    let len = input.len();
-    // SAFETY: the argument is declared VARCHAR, whose physical storage is duckdb_string_t,
-    // and the C API flattens every input vector to `len` rows before calling us.
-    let raw = unsafe { vector.as_slice_with_len::<duckdb_string_t>(len) };
-    raw.iter()
-        .enumerate()
-        .map(|(i, s)| {
-            if vector.row_is_null(i as u64) {
-                f(i, None)
-            } else {
-                // Short strings live inside the struct itself, so read them from a copy.
-                let mut copy = *s;
-                let text = DuckString::new(&mut copy).as_str();
-                f(i, Some(&text))
-            }
-        })
-        .collect()
-}
 
 /// The strings of argument `col`, `None` for NULL rows.
 fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<String>> {
@@ -93,30 +67,6 @@ fn lists(input: &DataChunkHandle, col: usize) -> Vec<Option<Rc<net::V4List>>> {
             Some(parsed)
         })
         .collect()
-}
-
-/// Writes one BOOLEAN per row; `None` becomes NULL.
-fn write_bools(output: &mut dyn WritableVector, values: impl Iterator<Item = Option<bool>>) {
-    let mut out = output.flat_vector();
-    for (i, v) in values.enumerate() {
-        match v {
-            // SAFETY: the return type is BOOLEAN (one byte per row) and i < chunk size.
-            Some(b) => unsafe { out.as_mut_slice::<bool>()[i] = b },
-            None => out.set_null(i),
-        }
-    }
-}
-
-/// Writes one integer of type `T` per row; `None` becomes NULL.
-fn write_ints<T: Copy>(output: &mut dyn WritableVector, values: impl Iterator<Item = Option<T>>) {
-    let mut out = output.flat_vector();
-    for (i, v) in values.enumerate() {
-        match v {
-            // SAFETY: `T` matches the declared return type and i < chunk size.
-            Some(x) => unsafe { out.as_mut_slice::<T>()[i] = x },
-            None => out.set_null(i),
-        }
-    }
 }
 
 fn ty(id: LogicalTypeId) -> LogicalTypeHandle {
