@@ -82,6 +82,14 @@ fn result(id: &str, hits: usize) -> Box<RunResult> {
     })
 }
 
+/// The SrcIpAddr of every hit the hunt shows, in order.
+fn shown_addresses(h: &quarry::tui::app::HuntState) -> Vec<String> {
+    (0..h.shown())
+        .filter_map(|i| h.hit_at(i))
+        .map(|hit| hit["SrcIpAddr"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// An app with both hunts finished.
 fn app() -> (App, Instant) {
     let now = Instant::now();
@@ -280,7 +288,7 @@ fn filter_sort_and_the_hunt_detail_screen() {
     }
     app.on_key(key(KeyCode::Enter), now);
     let h = app.current().unwrap();
-    assert_eq!(h.visible_hits(), [1]);
+    assert_eq!(shown_addresses(h), ["10.0.0.1"]);
     // Drilling into the only visible hit sends that hit, not the first of all.
     let effects = app.on_key(key(KeyCode::Enter), now);
     assert!(
@@ -293,15 +301,123 @@ fn filter_sort_and_the_hunt_detail_screen() {
     app.on_key(key(KeyCode::Char('s')), now);
     app.on_key(key(KeyCode::Char('s')), now);
     assert_eq!(app.current().unwrap().sort, Some((1, false)));
-    assert_eq!(app.current().unwrap().visible_hits(), [2, 1, 0]);
+    assert_eq!(
+        shown_addresses(app.current().unwrap()),
+        ["10.0.0.2", "10.0.0.1", "10.0.0.0"]
+    );
     app.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT), now);
-    assert_eq!(app.current().unwrap().visible_hits(), [0, 1, 2]);
+    assert_eq!(
+        shown_addresses(app.current().unwrap()),
+        ["10.0.0.0", "10.0.0.1", "10.0.0.2"]
+    );
     insta::assert_snapshot!("sorted", screen(&app, now, 100, 12));
     app.on_key(key(KeyCode::Char('i')), now);
     assert!(app.detail);
     insta::assert_snapshot!("hunt_detail", screen(&app, now, 100, 20));
     app.on_key(key(KeyCode::Esc), now);
     assert!(!app.detail);
+}
+
+#[test]
+fn a_large_result_is_shown_a_page_at_a_time() {
+    let (mut app, now) = app();
+    // The worker kept 5000 hits and sent the first 1000.
+    let mut big = result("probe", 1000);
+    big.hit_count = 5000;
+    app.on_reply(
+        Reply::Finished {
+            result: big,
+            generation: 1,
+            cancelled: false,
+        },
+        now,
+    );
+    let h = app.current().unwrap();
+    assert!(h.paged());
+    assert_eq!(h.shown(), 5000);
+    assert!(
+        app.tick(now).is_empty(),
+        "the first page covers the top of the list"
+    );
+    assert!(screen(&app, now, 100, 12).contains("(1 of 5000)"));
+
+    // Far down the list, the view asks for the page around the selected hit and draws
+    // placeholders until it comes.
+    app.hunts[0].hit = 4000;
+    let asked = app.tick(now);
+    let query = match &asked[..] {
+        [Effect::Send(Request::Hits {
+            hunt,
+            generation: 1,
+            query,
+            ..
+        })] if hunt == "probe" => query.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((query.offset, query.limit), (3500, 1000));
+    assert!(app.tick(now).is_empty(), "asked once");
+    assert!(screen(&app, now, 100, 12).contains('…'));
+    let rows = (3500..4500)
+        .map(|i| json!({"SrcIpAddr": format!("10.1.{}.{}", i / 256, i % 256), "PortCount": 1, "Note": ""}))
+        .collect();
+    app.on_reply(
+        Reply::Hits {
+            hunt: "probe".into(),
+            generation: 1,
+            query: query.clone(),
+            page: quarry::hunts::pages::Page {
+                start: 3500,
+                rows,
+                total: 5000,
+            },
+        },
+        now,
+    );
+    let h = app.current().unwrap();
+    assert_eq!(h.selected_hit().unwrap()["SrcIpAddr"], "10.1.15.160");
+    assert!(app.tick(now).is_empty());
+
+    // A filter goes to the worker; a page for an older filter is dropped.
+    app.on_key(key(KeyCode::Tab), now);
+    app.on_key(key(KeyCode::Char('/')), now);
+    app.on_key(key(KeyCode::Char('x')), now);
+    let asked = app.tick(now);
+    let query = match &asked[..] {
+        [Effect::Send(Request::Hits { query, .. })] => query.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((query.filter.as_str(), query.offset), ("x", 0));
+    let stale = quarry::hunts::pages::PageQuery {
+        filter: String::new(),
+        ..query.clone()
+    };
+    let page = |total| quarry::hunts::pages::Page {
+        start: 0,
+        rows: vec![json!({"SrcIpAddr": "10.9.9.9", "PortCount": 2, "Note": "x"})],
+        total,
+    };
+    app.on_reply(
+        Reply::Hits {
+            hunt: "probe".into(),
+            generation: 1,
+            query: stale,
+            page: page(7),
+        },
+        now,
+    );
+    assert_ne!(app.current().unwrap().shown(), 7);
+    app.on_reply(
+        Reply::Hits {
+            hunt: "probe".into(),
+            generation: 1,
+            query,
+            page: page(1),
+        },
+        now,
+    );
+    let h = app.current().unwrap();
+    assert_eq!((h.shown(), h.hit), (1, 0));
+    assert_eq!(shown_addresses(h), ["10.9.9.9"]);
 }
 
 #[test]

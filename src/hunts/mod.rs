@@ -6,6 +6,7 @@ pub mod drill;
 pub mod explain;
 pub mod file;
 pub mod library;
+pub mod pages;
 pub mod params;
 pub mod run;
 

@@ -8,7 +8,7 @@ use duckdb::Connection;
 use serde_json::{json, Value};
 
 use super::cache::{AggregateCache, Reuse};
-use super::{params, Hunt};
+use super::{pages, params, Hunt};
 use crate::engine::output::{write_query, Format};
 use crate::engine::Case;
 use crate::kql::{self, Catalog, ColumnDef, Compiled};
@@ -55,7 +55,8 @@ pub struct RunResult {
     pub params: Vec<(String, String)>,
     /// Result columns.
     pub columns: Vec<ColumnDef>,
-    /// The hits as JSON objects.
+    /// The hits as JSON objects (in the workbench, only the first [`pages::FIRST_PAGE`] of a
+    /// larger result: `hit_count` counts them all).
     pub hits: Vec<Value>,
     /// Why it failed or does not apply.
     pub error: Option<String>,
@@ -120,8 +121,14 @@ pub fn compile_hunt(
 
 /// Runs SQL and returns its rows as JSON objects.
 pub fn query_json(conn: &Connection, compiled: &Compiled, sql: &str) -> anyhow::Result<Vec<Value>> {
+    json_rows(conn, sql, &compiled.json_columns())
+}
+
+/// The rows of `sql` as JSON objects; the columns at the indexes in `dynamic` hold JSON text
+/// and become JSON values.
+pub fn json_rows(conn: &Connection, sql: &str, dynamic: &[usize]) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
-    write_query(conn, sql, Format::Json, &compiled.json_columns(), &mut out)?;
+    write_query(conn, sql, Format::Json, dynamic, &mut out)?;
     Ok(String::from_utf8_lossy(&out)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -147,6 +154,31 @@ pub fn run_hunt_cached(
     overrides: &[(String, String)],
     cache: Option<&mut AggregateCache>,
 ) -> RunResult {
+    run_hunt_with(conn, catalog, hunt, overrides, cache, None)
+}
+
+/// Like [`run_hunt_cached`], keeping every hit in the temporary table `keep` (see
+/// [`pages`]): the result holds only the first [`pages::FIRST_PAGE`] hits, and `hit_count`
+/// counts them all.
+pub fn run_hunt_kept(
+    conn: &Connection,
+    catalog: &Catalog,
+    hunt: &Hunt,
+    overrides: &[(String, String)],
+    cache: Option<&mut AggregateCache>,
+    keep: &str,
+) -> RunResult {
+    run_hunt_with(conn, catalog, hunt, overrides, cache, Some(keep))
+}
+
+fn run_hunt_with(
+    conn: &Connection,
+    catalog: &Catalog,
+    hunt: &Hunt,
+    overrides: &[(String, String)],
+    cache: Option<&mut AggregateCache>,
+    keep: Option<&str>,
+) -> RunResult {
     let started = Instant::now();
     let compiled = match compile_hunt(hunt, catalog, overrides) {
         Ok(c) => c,
@@ -169,16 +201,26 @@ pub fn run_hunt_cached(
     } else {
         format!("SELECT * FROM ({runnable}) ORDER BY ALL")
     };
-    match query_json(conn, &compiled, &sql) {
-        Ok(hits) => RunResult {
+    let fetched = match keep {
+        None => query_json(conn, &compiled, &sql).map(|hits| {
+            let n = hits.len();
+            (hits, n)
+        }),
+        Some(table) => pages::keep(conn, &sql, table).and_then(|n| {
+            let first = pages::first_rows(table, pages::FIRST_PAGE);
+            Ok((query_json(conn, &compiled, &first)?, n))
+        }),
+    };
+    match fetched {
+        Ok((hits, hit_count)) => RunResult {
             id: hunt.id.clone(),
             name: hunt.name.clone(),
-            status: if hits.is_empty() {
+            status: if hit_count == 0 {
                 Status::NoHits
             } else {
                 Status::Hits
             },
-            hit_count: hits.len(),
+            hit_count,
             elapsed_ms: started.elapsed().as_millis() as u64,
             params: compiled
                 .params

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::investigate::{FindingDraft, FindingsView, Picker, PivotView};
 use super::keymap::{lookup, Action, Context};
 use super::protocol::{HuntRow, ParamRow, Reply, Request};
+use crate::hunts::pages::{Page, PageQuery, FIRST_PAGE};
 use crate::hunts::params;
 use crate::hunts::run::{RunResult, Status};
 use crate::kql::Param;
@@ -101,21 +102,111 @@ pub struct HuntState {
     pub filter: String,
     /// Sort column and descending flag.
     pub sort: Option<(usize, bool)>,
-    /// The shown hits: indexes into the result, filtered and sorted.
-    pub visible: Vec<usize>,
+    /// The hits shown: the filtered, sorted list, or the loaded part of it.
+    pub page: Page,
+    /// The page last asked of the worker (a large result comes a page at a time).
+    pub asked: Option<PageQuery>,
 }
 
+/// Rows on either side of the selected hit that should be loaded before it is drawn.
+const MARGIN: usize = 100;
+
 impl HuntState {
-    /// Indexes of the hits to show, filtered and sorted (kept from the last change).
-    pub fn visible_hits(&self) -> &[usize] {
-        &self.visible
+    /// How many hits pass the filter.
+    pub fn shown(&self) -> usize {
+        self.page.total
     }
 
-    /// Recomputes the shown hits after the result, the filter or the sort changed.
+    /// The hit at position `i` of the filtered, sorted list, when it is loaded.
+    pub fn hit_at(&self, i: usize) -> Option<&Value> {
+        self.page.rows.get(i.checked_sub(self.page.start)?)
+    }
+
+    /// The selected hit, when it is loaded.
+    pub fn selected_hit(&self) -> Option<&Value> {
+        self.hit_at(self.hit)
+    }
+
+    /// Whether the worker keeps more hits than the result holds: filtering, sorting and
+    /// scrolling then ask it for pages.
+    pub fn paged(&self) -> bool {
+        self.result
+            .as_ref()
+            .is_some_and(|r| r.hits.len() < r.hit_count)
+    }
+
+    /// Recomputes the shown hits after the result, the filter or the sort changed. A whole
+    /// result is filtered and sorted here; a paged one keeps its first page only while it
+    /// is shown in the hunt's own order, and otherwise waits for the worker's page.
     pub fn refresh_view(&mut self) {
-        self.visible = self.compute_visible();
+        self.asked = None;
+        let paged = self.paged();
+        let Some(r) = &self.result else {
+            self.page = Page::default();
+            return;
+        };
+        if !paged {
+            let rows: Vec<Value> = self
+                .compute_visible()
+                .into_iter()
+                .map(|i| r.hits[i].clone())
+                .collect();
+            self.page = Page {
+                start: 0,
+                total: rows.len(),
+                rows,
+            };
+        } else if self.filter.is_empty() && self.sort.is_none() {
+            self.page = Page {
+                start: 0,
+                rows: r.hits.clone(),
+                total: r.hit_count,
+            };
+            self.asked = Some(PageQuery {
+                limit: r.hits.len(),
+                ..PageQuery::default()
+            });
+        } else {
+            self.page.rows.clear();
+        }
     }
 
+    /// The page to ask of the worker for the selected hit and its neighbours, when the view
+    /// lacks them and has not asked for them yet.
+    pub fn wanted_page(&self) -> Option<PageQuery> {
+        if !self.paged() {
+            return None;
+        }
+        let same_view = self
+            .asked
+            .as_ref()
+            .is_some_and(|a| a.filter == self.filter && a.sort == self.sort);
+        let loaded = self.page.start..self.page.start + self.page.rows.len();
+        let need_from = self.hit.saturating_sub(MARGIN);
+        let need_to = (self.hit + MARGIN).min(self.page.total.saturating_sub(1));
+        if same_view
+            && (self.page.total == 0 || loaded.contains(&need_from) && loaded.contains(&need_to))
+        {
+            return None;
+        }
+        let query = PageQuery {
+            filter: self.filter.clone(),
+            sort: self.sort,
+            offset: self.hit.saturating_sub(FIRST_PAGE / 2),
+            limit: FIRST_PAGE,
+        };
+        (self.asked.as_ref() != Some(&query)).then_some(query)
+    }
+
+    /// Takes in a page the worker sent, if it answers the view as it is now.
+    pub fn take_page(&mut self, query: &PageQuery, page: Page) {
+        if query.filter == self.filter && query.sort == self.sort {
+            self.hit = self.hit.min(page.total.saturating_sub(1));
+            self.page = page;
+        }
+    }
+
+    /// Indexes of the hits of a whole result that pass the filter, in the chosen order.
     fn compute_visible(&self) -> Vec<usize> {
         let Some(r) = &self.result else {
             return Vec::new();
@@ -427,7 +518,8 @@ impl App {
                         due: None,
                         filter: String::new(),
                         sort: None,
-                        visible: Vec::new(),
+                        page: Page::default(),
+                        asked: None,
                     })
                     .collect();
                 self.run_all()
@@ -454,6 +546,19 @@ impl App {
                         h.result = Some(*result);
                         h.refresh_view();
                         h.state = RunState::Done;
+                    }
+                }
+                Vec::new()
+            }
+            Reply::Hits {
+                hunt,
+                generation,
+                query,
+                page,
+            } => {
+                if let Some(h) = self.hunts.iter_mut().find(|h| h.row.id == hunt) {
+                    if h.generation == generation {
+                        h.take_page(&query, page);
                     }
                 }
                 Vec::new()
@@ -601,7 +706,7 @@ impl App {
                 } else if let Some(h) = self.hunts.get_mut(self.selected) {
                     // Border and header above the first hit row (the table starts at the top).
                     if row >= 2 {
-                        let n = h.visible_hits().len();
+                        let n = h.shown();
                         let clicked = usize::from(row - 2);
                         if clicked < n {
                             h.hit = clicked;
@@ -614,7 +719,7 @@ impl App {
         }
     }
 
-    /// Fires debounced re-runs that are due.
+    /// Fires debounced re-runs that are due, and asks for the page of hits the view lacks.
     pub fn tick(&mut self, now: Instant) -> Vec<Effect> {
         let due: Vec<usize> = self
             .hunts
@@ -623,9 +728,22 @@ impl App {
             .filter(|(_, h)| h.due.is_some_and(|d| d <= now))
             .map(|(i, _)| i)
             .collect();
-        due.into_iter()
+        let mut effects: Vec<Effect> = due
+            .into_iter()
             .flat_map(|i| self.request_run(i, now))
-            .collect()
+            .collect();
+        if let Some(h) = self.hunts.get_mut(self.selected) {
+            if let Some(query) = h.wanted_page() {
+                h.asked = Some(query.clone());
+                effects.push(Effect::Send(Request::Hits {
+                    hunt: h.row.id.clone(),
+                    overrides: h.overrides.clone(),
+                    generation: h.generation,
+                    query,
+                }));
+            }
+        }
+        effects
     }
 
     /// Applies a key.
@@ -1011,10 +1129,8 @@ impl App {
                     .join("\n")
             })
         } else {
-            self.current().and_then(|h| {
-                let i = *h.visible_hits().get(h.hit)?;
-                h.result.as_ref()?.hits.get(i).map(|v| v.to_string())
-            })
+            self.current()
+                .and_then(|h| h.selected_hit().map(|v| v.to_string()))
         };
         match text {
             Some(t) => {
@@ -1227,7 +1343,7 @@ impl App {
             }
             Focus::Hits => {
                 if let Some(h) = self.hunts.get_mut(self.selected) {
-                    let n = h.visible_hits().len();
+                    let n = h.shown();
                     h.hit = step(h.hit, n);
                 }
             }
@@ -1254,10 +1370,7 @@ impl App {
                 let Some(h) = self.current() else {
                     return Vec::new();
                 };
-                let Some(index) = h.visible_hits().get(h.hit).copied() else {
-                    return Vec::new();
-                };
-                let Some(hit) = h.result.as_ref().and_then(|r| r.hits.get(index)).cloned() else {
+                let Some(hit) = h.selected_hit().cloned() else {
                     return Vec::new();
                 };
                 let (hunt, overrides) = (h.row.id.clone(), h.overrides.clone());

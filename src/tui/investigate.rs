@@ -154,8 +154,7 @@ impl App {
         }
         let h = self.current()?;
         let r = h.result.as_ref()?;
-        let i = *h.visible_hits().get(h.hit)?;
-        let hit = r.hits.get(i)?;
+        let hit = h.selected_hit()?;
         let columns: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
         let texts = columns.iter().map(|c| cell(&hit[c.as_str()])).collect();
         Some((columns, texts))
@@ -182,7 +181,7 @@ impl App {
         } else if self.focus() != Focus::Params {
             self.current().and_then(|h| {
                 let r = h.result.as_ref()?;
-                let row = r.hits.get(*h.visible_hits().get(h.hit)?)?.clone();
+                let row = h.selected_hit()?.clone();
                 Some(DraftTarget::Hit {
                     hunt: h.row.id.clone(),
                     overrides: h.overrides.clone(),

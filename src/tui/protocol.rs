@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::hunts::pages::{Page, PageQuery};
 use crate::hunts::run::RunResult;
 use crate::investigate::capture::Label;
 use crate::investigate::entity::Entity;
@@ -27,6 +28,18 @@ pub enum Request {
     },
     /// Run every hunt with its current overrides.
     RunAll(Vec<RunJob>),
+    /// A page of a large result kept by the worker, filtered and sorted.
+    Hits {
+        /// Hunt id.
+        hunt: String,
+        /// Parameter overrides of the run (the worker runs the hunt again if it no longer
+        /// keeps the result).
+        overrides: Vec<(String, String)>,
+        /// Generation of the run the page belongs to.
+        generation: u64,
+        /// Which rows.
+        query: PageQuery,
+    },
     /// The raw rows behind a hit.
     Drill {
         /// Hunt id.
@@ -194,6 +207,17 @@ pub enum Reply {
         generation: u64,
         /// Cancelled by a newer request.
         cancelled: bool,
+    },
+    /// A page of a large result.
+    Hits {
+        /// Hunt id.
+        hunt: String,
+        /// Generation of the run it belongs to.
+        generation: u64,
+        /// The filter and sort it answers.
+        query: PageQuery,
+        /// The rows.
+        page: Page,
     },
     /// Drill-down rows.
     Drilled {

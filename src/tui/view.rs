@@ -233,7 +233,7 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
         f.render_widget(p, area);
         return;
     }
-    if r.hits.is_empty() {
+    if r.hit_count == 0 {
         f.render_widget(
             Paragraph::new("No hits.")
                 .style(theme.quiet)
@@ -243,16 +243,15 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
         return;
     }
     let columns: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
-    let shown = h.visible_hits();
+    let shown = h.shown();
     let visible = area.height.saturating_sub(3) as usize;
     let start = h.hit.saturating_sub(visible.saturating_sub(1));
-    let rows: Vec<Vec<String>> = shown[start.min(shown.len())..(start + visible).min(shown.len())]
-        .iter()
-        .map(|i| {
-            columns
-                .iter()
-                .map(|c| cell(&r.hits[*i][c.as_str()]))
-                .collect()
+    // Only the rows on screen are formatted; a row of a large result that has not arrived
+    // from the worker yet shows as "…".
+    let rows: Vec<Vec<String>> = (start.min(shown)..(start + visible).min(shown))
+        .map(|i| match h.hit_at(i) {
+            Some(hit) => columns.iter().map(|c| cell(&hit[c.as_str()])).collect(),
+            None => vec!["…".to_string(); columns.len()],
         })
         .collect();
     let mut extra = String::new();
@@ -277,8 +276,8 @@ fn draw_hits(f: &mut Frame, app: &App, h: &HuntState, theme: &Theme, area: Rect)
     let title = format!(
         " Hits: {} ({} of {}){extra} ",
         for_terminal(&h.row.name),
-        (h.hit + 1).min(shown.len()),
-        shown.len()
+        (h.hit + 1).min(shown),
+        shown
     );
     table(
         f,

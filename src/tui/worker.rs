@@ -2,6 +2,7 @@
 //! sample into an empty case, runs hunts and drill-downs, and reports over a channel. A run
 //! superseded by a newer request is interrupted through DuckDB's interrupt handle.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use super::protocol::{HuntRow, ParamRow, Reply, Request};
 use crate::engine::Case;
 use crate::hunts::cache::AggregateCache;
 use crate::hunts::library::Library;
-use crate::hunts::run::{ensure_watchlists, history, record, run_hunt_cached};
+use crate::hunts::pages::{self, Page, PageQuery};
+use crate::hunts::run::{ensure_watchlists, history, record, run_hunt_kept};
 use crate::hunts::Hunt;
 use crate::ingest::{load_paths, LoadOptions};
 use crate::investigate::findings::{self, NewFinding};
 use crate::investigate::{capture, pivot::pivot};
+use crate::kql::ColumnDef;
 use crate::sanitize::for_terminal;
 
 /// Rows of a drill-down page.
@@ -148,6 +151,7 @@ fn serve(
     )?;
     let history = console_history(&case);
     let mut cache = AggregateCache::new();
+    let mut kept = Kept::new();
     replies.send(Reply::Ready {
         case: path.display().to_string(),
         clock,
@@ -181,7 +185,44 @@ fn serve(
                             overrides: &overrides,
                             generation,
                         };
-                        run_one(&case, &catalog, &job, &mut cache, replies, cancelled)?;
+                        run_one(
+                            &case, &catalog, &job, &mut cache, &mut kept, replies, cancelled,
+                        )?;
+                    }
+                }
+                Request::Hits {
+                    hunt,
+                    overrides,
+                    generation,
+                    query,
+                } => {
+                    let Some(h) = lib.hunts.iter().find(|h| h.id == hunt) else {
+                        continue;
+                    };
+                    let job = Job {
+                        hunt: h,
+                        overrides: &overrides,
+                        generation,
+                    };
+                    let mut page = read_kept(&case, &kept, &job, &query);
+                    if page.is_none() {
+                        // Not kept any more (the case was reopened) or kept from another run.
+                        run_one(
+                            &case, &catalog, &job, &mut cache, &mut kept, replies, cancelled,
+                        )?;
+                        page = read_kept(&case, &kept, &job, &query);
+                    }
+                    match page {
+                        Some(Ok(page)) => replies.send(Reply::Hits {
+                            hunt,
+                            generation,
+                            query,
+                            page,
+                        })?,
+                        Some(Err(e)) => {
+                            replies.send(Reply::Failed(format!("hits of {hunt}: {e:#}")))?
+                        }
+                        None => {}
                     }
                 }
                 Request::RunAll(jobs) => {
@@ -192,7 +233,9 @@ fn serve(
                                 overrides: &overrides,
                                 generation,
                             };
-                            run_one(&case, &catalog, &job, &mut cache, replies, cancelled)?;
+                            run_one(
+                                &case, &catalog, &job, &mut cache, &mut kept, replies, cancelled,
+                            )?;
                         }
                     }
                 }
@@ -338,16 +381,45 @@ fn changes_data(req: &Request) -> bool {
     )
 }
 
-/// Keeps the last `Run` of each hunt from a batch of requests (earlier ones are stale).
+/// Keeps the last `Run` and the last `Hits` of each hunt from a batch of requests (earlier
+/// ones are stale).
 fn latest_only(batch: Vec<Request>) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
     for req in batch {
-        if let Request::Run { hunt, .. } = &req {
-            out.retain(|o| !matches!(o, Request::Run { hunt: h, .. } if h == hunt));
+        match &req {
+            Request::Run { hunt, .. } => {
+                out.retain(|o| !matches!(o, Request::Run { hunt: h, .. } if h == hunt));
+            }
+            Request::Hits { hunt, .. } => {
+                out.retain(|o| !matches!(o, Request::Hits { hunt: h, .. } if h == hunt));
+            }
+            _ => {}
         }
         out.push(req);
     }
     out
+}
+
+/// The results the worker keeps for paging: hunt id → (generation, result columns).
+type Kept = HashMap<String, (u64, Vec<ColumnDef>)>;
+
+/// A page of the result kept for `job`'s hunt and generation; `None` when none is kept.
+fn read_kept(
+    case: &Case,
+    kept: &Kept,
+    job: &Job,
+    query: &PageQuery,
+) -> Option<anyhow::Result<Page>> {
+    let (generation, columns) = kept.get(&job.hunt.id)?;
+    if *generation != job.generation {
+        return None;
+    }
+    let page = pages::read(case.conn(), &pages::table_for(&job.hunt.id), columns, query);
+    // A table dropped with a reopened case reads as missing, not as a failure.
+    match page {
+        Err(e) if e.to_string().contains("does not exist") => None,
+        other => Some(other),
+    }
 }
 
 fn row(h: &Hunt, previous: Option<&Vec<i64>>) -> HuntRow {
@@ -394,6 +466,7 @@ fn run_one(
     catalog: &crate::kql::Catalog,
     job: &Job,
     cache: &mut AggregateCache,
+    kept: &mut Kept,
     replies: &Sender<Reply>,
     cancelled: &AtomicBool,
 ) -> anyhow::Result<()> {
@@ -403,7 +476,20 @@ fn run_one(
         hunt: hunt.id.clone(),
         generation,
     })?;
-    let result = run_hunt_cached(case.conn(), catalog, hunt, job.overrides, Some(cache));
+    let table = pages::table_for(&hunt.id);
+    let result = run_hunt_kept(
+        case.conn(),
+        catalog,
+        hunt,
+        job.overrides,
+        Some(cache),
+        &table,
+    );
+    if result.error.is_none() {
+        kept.insert(hunt.id.clone(), (generation, result.columns.clone()));
+    } else {
+        kept.remove(&hunt.id);
+    }
     let was_cancelled = result.error.is_some() && cancelled.swap(false, Ordering::SeqCst);
     if !was_cancelled {
         let _ = record(case.conn(), &result);

@@ -1,0 +1,124 @@
+//! A hunt's hits kept in a temporary table, so the workbench reads them a page at a time,
+//! filtered and sorted by DuckDB, instead of holding every hit in memory.
+
+use duckdb::Connection;
+use serde_json::Value;
+
+use super::run::json_rows;
+use crate::kql::functions::{quote_ident, quote_str};
+use crate::kql::{ColumnDef, KqlType};
+
+/// A result of at most this many hits comes to the workbench whole (it filters and sorts
+/// it itself); a larger one comes as its first this-many rows and the rest on request.
+pub const FIRST_PAGE: usize = 1000;
+
+/// Which rows of a kept result to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageQuery {
+    /// Only rows with a cell containing this text, case-insensitive.
+    pub filter: String,
+    /// Sort column (index into the result's columns) and descending flag; `None` keeps the
+    /// hunt's own order.
+    pub sort: Option<(usize, bool)>,
+    /// Rows to skip.
+    pub offset: usize,
+    /// Rows to read.
+    pub limit: usize,
+}
+
+/// Rows of a kept result, as the workbench shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// Position of the first row among the rows that pass the filter.
+    pub start: usize,
+    /// The rows as JSON objects.
+    pub rows: Vec<Value>,
+    /// How many rows pass the filter.
+    pub total: usize,
+}
+
+/// The temporary table that keeps the latest hits of hunt `id`.
+pub fn table_for(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("quarry_hits_{safe}")
+}
+
+/// Keeps the rows of `sql`, in its order, in the temporary table `table`; returns how many.
+pub fn keep(conn: &Connection, sql: &str, table: &str) -> anyhow::Result<usize> {
+    let name = quote_ident(table);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM ({sql})"
+    ))?;
+    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM temp.{name}"), [], |r| {
+        r.get(0)
+    })?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The SQL for the first `limit` rows of a kept result, in the hunt's order.
+pub fn first_rows(table: &str, limit: usize) -> String {
+    format!(
+        "SELECT * FROM temp.{} ORDER BY rowid LIMIT {limit}",
+        quote_ident(table)
+    )
+}
+
+/// Reads one page of the kept result in `table`, whose columns are `columns`.
+pub fn read(
+    conn: &Connection,
+    table: &str,
+    columns: &[ColumnDef],
+    query: &PageQuery,
+) -> anyhow::Result<Page> {
+    let name = quote_ident(table);
+    let needle = query.filter.to_lowercase();
+    let filter = if needle.is_empty() {
+        String::new()
+    } else {
+        let any: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "contains(lower(CAST({} AS VARCHAR)), {})",
+                    quote_ident(&c.name),
+                    quote_str(&needle)
+                )
+            })
+            .collect();
+        format!("WHERE coalesce({}, false)", any.join(" OR "))
+    };
+    let order = match query
+        .sort
+        .and_then(|(i, desc)| Some((columns.get(i)?, desc)))
+    {
+        Some((c, desc)) => format!(
+            "ORDER BY {} {} NULLS LAST, rowid",
+            quote_ident(&c.name),
+            if desc { "DESC" } else { "ASC" }
+        ),
+        None => "ORDER BY rowid".into(),
+    };
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM temp.{name} {filter}"),
+        [],
+        |r| r.get(0),
+    )?;
+    let sql = format!(
+        "SELECT * FROM temp.{name} {filter} {order} LIMIT {} OFFSET {}",
+        query.limit, query.offset
+    );
+    let dynamic: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.ty == KqlType::Dynamic)
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Page {
+        start: query.offset,
+        rows: json_rows(conn, &sql, &dynamic)?,
+        total: usize::try_from(total).unwrap_or(0),
+    })
+}
