@@ -10,7 +10,8 @@ use super::table::{ms, ratio, Table};
 use crate::engine::Case;
 use crate::hunts::cache::{AggregateCache, Reuse};
 use crate::hunts::library::Library;
-use crate::hunts::run::{ensure_watchlists, run_hunt, run_hunt_cached, run_many, RunResult};
+use crate::hunts::pages;
+use crate::hunts::run::{ensure_watchlists, run_hunt, run_hunt_kept, run_many, RunResult};
 use crate::hunts::{drill, Hunt};
 use crate::kql::{self, Catalog, KqlType, Param};
 
@@ -142,25 +143,29 @@ pub fn edits(case: &Case, runs: usize) -> Result<Table> {
             };
             let (full, _) =
                 Samples::time(runs, || checked(run_hunt(case.conn(), &catalog, h, &[])))?;
+            // As the workbench runs it: through the cache, keeping the hits for paging.
+            let kept = pages::table_for(&h.id);
             let mut cache = AggregateCache::new();
-            checked(run_hunt_cached(
+            checked(run_hunt_kept(
                 case.conn(),
                 &catalog,
                 h,
                 &[],
                 Some(&mut cache),
+                &kept,
             ))?;
             let mut step = 0;
             let (after, last) = Samples::time(runs.max(3), || {
                 step += 1;
                 let over: Vec<(String, String)> =
                     edited(&declared, list, step).into_iter().collect();
-                checked(run_hunt_cached(
+                checked(run_hunt_kept(
                     case.conn(),
                     &catalog,
                     h,
                     &over,
                     Some(&mut cache),
+                    &kept,
                 ))
             })?;
             cache.clear(case.conn());
