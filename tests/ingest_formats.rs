@@ -47,7 +47,11 @@ fn parquet_export_loads_into_its_recognised_table() {
             "COPY (SELECT TIMESTAMP '2025-11-09 17:00:00' AS TimeGenerated, 'vm9' AS Computer,
                           '10.0.0.9' AS SourceIp, '203.0.113.9' AS DestinationIp,
                           443 AS DestinationPort, 'outbound' AS Direction, 'tcp' AS Protocol,
-                          42::BIGINT AS BytesSent, ['a', 'b'] AS RemoteDnsQuestions)
+                          42::BIGINT AS BytesSent, ['a', 'b'] AS RemoteDnsQuestions,
+                          7.5::FLOAT AS ExtraScore
+                   UNION ALL
+                   SELECT TIMESTAMP '2025-11-09 17:01:00', 'vm-too-big', '10.0.0.9',
+                          '203.0.113.9', 99999999999, 'outbound', 'tcp', 1, [], 1.0)
              TO '{}' (FORMAT parquet)",
             file.display()
         ))
@@ -58,6 +62,22 @@ fn parquet_export_loads_into_its_recognised_table() {
     assert_eq!(
         (o.format.as_str(), o.table.as_str()),
         ("parquet", "VMConnection")
+    );
+    // Values are staged typed: a port too large for the table's INTEGER rejects its row, and
+    // a column quarry does not know keeps the file's type.
+    assert_eq!((o.rows_loaded, o.rows_rejected), (1, 1), "{o:?}");
+    assert!(text(&case, "SELECT reason FROM quarry_rejects")
+        .unwrap()
+        .contains("DestinationPort: cannot read 99999999999"));
+    assert_eq!(int(&case, "SELECT line FROM quarry_rejects"), 2);
+    assert_eq!(
+        text(
+            &case,
+            "SELECT data_type || ' ' || (SELECT CAST(ExtraScore AS VARCHAR) FROM VMConnection)
+             FROM information_schema.columns WHERE column_name = 'ExtraScore'"
+        )
+        .as_deref(),
+        Some("DOUBLE 7.5")
     );
     assert_eq!(
         int(

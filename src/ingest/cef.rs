@@ -84,6 +84,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
         line: "__line".into(),
         raw: Raw::FileLines,
         constants: Vec::new(),
+        from: None,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     fill_raw_lines(r)?;

@@ -1,6 +1,8 @@
 //! The step every reader ends with: a staging table of text columns becomes typed rows in
 //! the target table; rows with a value that cannot be read go to quarry_rejects instead.
 
+use std::collections::HashMap;
+
 use duckdb::{params, Connection};
 
 use super::mapping::{mappings, Mapping};
@@ -28,6 +30,9 @@ pub struct Staged {
     pub raw: Raw,
     /// Extra constant columns (e.g. the source file of TI rows).
     pub constants: Vec<(String, String)>,
+    /// Where the rows are read from when not from the staging table: a reader's own query
+    /// with a `rowid` column (Parquet is converted straight from the file).
+    pub from: Option<String>,
 }
 
 /// The raw text recorded with a rejected row.
@@ -74,6 +79,24 @@ pub fn line_of_row(lines_before: u64) -> String {
 pub fn drop_stage(conn: &Connection) -> Result<(), IngestError> {
     conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{STAGE};"))?;
     Ok(())
+}
+
+/// The staged columns that readers filled with typed values (not VARCHAR): lower-cased
+/// name → DuckDB type.
+fn typed_stage_columns(
+    conn: &Connection,
+    from: &str,
+) -> Result<HashMap<String, String>, IngestError> {
+    let mut stmt = conn.prepare(&format!("DESCRIBE SELECT * FROM {from}"))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut typed = HashMap::new();
+    for row in rows {
+        let (name, ty) = row?;
+        if ty != "VARCHAR" {
+            typed.insert(name.to_lowercase(), ty);
+        }
+    }
+    Ok(typed)
 }
 
 /// A table's columns as (name, DuckDB type), in order.
@@ -151,7 +174,11 @@ pub fn ensure_table(
 
 /// Infers a DuckDB type for each staged text expression from its non-empty values:
 /// BIGINT, DOUBLE, BOOLEAN, TIMESTAMP or JSON when every value reads as one, else VARCHAR.
-fn infer_types(conn: &Connection, exprs: &[String]) -> Result<Vec<String>, IngestError> {
+fn infer_types(
+    conn: &Connection,
+    from: &str,
+    exprs: &[String],
+) -> Result<Vec<String>, IngestError> {
     if exprs.is_empty() {
         return Ok(Vec::new());
     }
@@ -177,7 +204,7 @@ fn infer_types(conn: &Connection, exprs: &[String]) -> Result<Vec<String>, Inges
             ));
         }
     }
-    let sql = format!("SELECT {} FROM temp.{STAGE}", aggs.join(", "));
+    let sql = format!("SELECT {} FROM {from}", aggs.join(", "));
     let flags: Vec<bool> = conn.query_row(&sql, [], |row| {
         (0..aggs.len()).map(|i| row.get::<_, bool>(i)).collect()
     })?;
@@ -221,6 +248,18 @@ pub fn commit(
         .into_iter()
         .chain(mapping.map(Mapping::columns).unwrap_or_default())
         .collect();
+    // A reader may stage typed values (Parquet): a staged column that is a plain stage
+    // column of a type other than VARCHAR.
+    let from = staged
+        .from
+        .clone()
+        .unwrap_or_else(|| format!("temp.{STAGE}"));
+    let stage_types = typed_stage_columns(conn, &from)?;
+    let typed: Vec<Option<&String>> = staged
+        .columns
+        .iter()
+        .map(|(expr, _)| stage_types.get(&expr.trim_matches('"').to_lowercase()))
+        .collect();
     let new: Vec<usize> = (0..targets.len())
         .filter(|&i| {
             !known
@@ -228,9 +267,13 @@ pub fn commit(
                 .any(|(c, _)| c.eq_ignore_ascii_case(&targets[i]))
         })
         .collect();
+    let (new_typed, new_text): (Vec<usize>, Vec<usize>) =
+        new.into_iter().partition(|&i| typed[i].is_some());
     let inferred = infer_types(
         conn,
-        &new.iter()
+        &from,
+        &new_text
+            .iter()
             .map(|&i| staged.columns[i].0.clone())
             .collect::<Vec<_>>(),
     )?;
@@ -238,8 +281,11 @@ pub fn commit(
         .iter()
         .map(|t| (t.clone(), "VARCHAR".to_string()))
         .collect();
-    for (&i, ty) in new.iter().zip(inferred) {
+    for (&i, ty) in new_text.iter().zip(inferred) {
         wanted[i].1 = ty;
+    }
+    for &i in &new_typed {
+        wanted[i].1 = typed[i].cloned().unwrap_or_default();
     }
     wanted.extend(
         staged
@@ -277,6 +323,26 @@ pub fn commit(
         let s = format!("__s{i}");
         level0.push(format!("{expr} AS {s}"));
         level1.push(s.clone());
+        if let Some(from) = typed[i] {
+            // A typed value: kept as it is, or cast; a failed cast rejects the row.
+            if from.eq_ignore_ascii_case(&ty) {
+                level1.push(format!("{s} AS {}", ident(&name)));
+                continue;
+            }
+            let value = if kind_of(&ty) == Kind::Json {
+                format!("CAST(to_json({s}) AS JSON)")
+            } else {
+                format!("TRY_CAST({s} AS {ty})")
+            };
+            level1.push(format!("{value} AS {}", ident(&name)));
+            failures.push(format!(
+                "CASE WHEN {} IS NULL AND {s} IS NOT NULL THEN {} || left(CAST({s} AS VARCHAR), 60) || {} END",
+                ident(&name),
+                lit(&format!("{name}: cannot read ")),
+                lit(&format!(" as {ty}"))
+            ));
+            continue;
+        }
         level1.push(format!("{} AS {}", convert(&s, &ty), ident(&name)));
         let lenient = mapping
             .and_then(|m| m.lenient.as_ref())
@@ -367,7 +433,7 @@ pub fn commit(
         "SELECT * EXCLUDE (__r1), concat_ws('; ', {reasons}) AS __reason FROM (
            SELECT {l2} FROM (
              SELECT *, concat_ws('; ', {failures}) AS __r1, concat_ws(';', {notes}) AS __notes FROM (
-               SELECT {l1} FROM (SELECT {l0} FROM temp.{STAGE}))))",
+               SELECT {l1} FROM (SELECT {l0} FROM {from}))))",
         reasons = reasons.join(", "),
         failures = failures.join(", "),
         notes = notes.join(", "),
@@ -394,9 +460,7 @@ pub fn commit(
         }
     }
     let staged_rows: i64 =
-        conn.query_row(&format!("SELECT count(*) FROM temp.{STAGE}"), [], |r| {
-            r.get(0)
-        })?;
+        conn.query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))?;
     let rejected = u64::try_from(staged_rows)
         .unwrap_or(0)
         .saturating_sub(loaded);
@@ -421,7 +485,7 @@ pub fn commit(
                 "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
                  SELECT ?, ?, c.__line, coalesce(c.__raw, s.__json), c.__reason
                  FROM ({converted}) c
-                 JOIN (SELECT rowid AS __rid2, {raw_json} AS __json FROM temp.{STAGE}) s
+                 JOIN (SELECT rowid AS __rid2, {raw_json} AS __json FROM {from}) s
                    ON s.__rid2 = c.__rid
                  WHERE c.__reason <> ''"
             ),

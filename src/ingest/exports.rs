@@ -76,7 +76,8 @@ pub fn resolve_table(
     })
 }
 
-/// Commits staged export columns `c0..cN` (named by `header`) into `table`.
+/// Commits export columns `c0..cN` (named by `header`) into `table`, read from the staging
+/// table or from the reader's own query `from`.
 pub fn finish(
     r: &Reader<'_>,
     header: &[String],
@@ -84,6 +85,7 @@ pub fn finish(
     mapping: Option<&Mapping>,
     line: &str,
     raw: Option<&str>,
+    from: Option<String>,
 ) -> Result<Counts, IngestError> {
     let staged = Staged {
         columns: header
@@ -98,6 +100,7 @@ pub fn finish(
         } else {
             r.constants.clone()
         },
+        from,
     };
     r.commit(&staged, table, mapping)
 }
@@ -131,6 +134,7 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         &table,
         mapping.as_deref(),
         &line_of_row(1),
+        None,
         None,
     )?;
     r.progress.add(r.source.size);

@@ -91,6 +91,7 @@ fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
         mapping.as_deref(),
         "__line",
         Some("__raw"),
+        None,
     )?;
     Ok((table, counts, bad))
 }
@@ -203,6 +204,7 @@ pub fn load_kusto_tables(r: &mut Reader<'_>) -> ReadResult {
         mapping.as_deref(),
         "__line",
         Some("__raw"),
+        None,
     )?;
     Ok((target, counts, 0))
 }

@@ -118,6 +118,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         line: "__line".into(),
         raw: Raw::FieldsJson,
         constants: Vec::new(),
+        from: None,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     Ok((mapping.table.clone(), counts, 0))

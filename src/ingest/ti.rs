@@ -216,6 +216,7 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
         } else {
             r.constants.clone()
         },
+        from: None,
     };
     let counts = r.commit(&staged, TABLE, Some(mapping))?;
     Ok((TABLE.to_string(), counts, rejected))

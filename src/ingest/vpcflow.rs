@@ -68,6 +68,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         line: line_of_row(u64::from(has_header)),
         raw: Raw::FieldsJson,
         constants: Vec::new(),
+        from: None,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     r.progress.add(r.source.size);

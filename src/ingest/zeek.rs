@@ -101,6 +101,7 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
         line: line_of_row(h.header_lines as u64),
         raw: Raw::FieldsJson,
         constants: r.constants.clone(),
+        from: None,
     };
     let counts = r.commit(&staged, &table, Some(&mapping))?;
     r.progress.add(r.source.size);
