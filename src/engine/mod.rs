@@ -3,6 +3,7 @@
 
 mod catalog;
 pub mod export;
+pub mod extract;
 pub mod ipfunc;
 mod meta;
 pub mod output;
@@ -142,6 +143,7 @@ impl Case {
         xmljson::register(&conn)?;
         urlhost::register(&conn)?;
         textconv::register(&conn)?;
+        extract::register(&conn)?;
         Ok(Case {
             conn,
             path,

@@ -2,12 +2,14 @@
 //! The NetworkSessions view derives `UrlHostname` with it; a hand-written scan is many times
 //! faster than a capturing regular expression over every row.
 
+use std::collections::HashMap;
+
 use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
-use duckdb::ffi::duckdb_string_t;
-use duckdb::types::DuckString;
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
+
+use super::vectors::map_strings;
 
 /// The host of `text`: after an optional `scheme://` and `user@`, either a bracketed IPv6
 /// literal or the characters up to `:`, `/`, `?`, `#` or `[`; `None` when that is empty.
@@ -41,29 +43,28 @@ pub fn url_host(text: &str) -> Option<String> {
 }
 
 /// Maps every VARCHAR of argument 0 through `f` into the VARCHAR result (NULL stays NULL,
-/// `None` becomes NULL).
+/// `None` becomes NULL). A chunk calls `f` once per distinct text: log columns repeat a few
+/// values many times.
 pub fn map_varchar(
     input: &DataChunkHandle,
     output: &mut dyn WritableVector,
     f: impl Fn(&str) -> Option<String>,
 ) {
-    let vector = input.flat_vector(0);
-    let len = input.len();
-    // SAFETY: the argument is declared VARCHAR (duckdb_string_t storage) and the C API
-    // flattens it to `len` rows.
-    let raw = unsafe { vector.as_slice_with_len::<duckdb_string_t>(len) };
+    let mut seen: HashMap<String, Option<String>> = HashMap::new();
     let mut out = output.flat_vector();
-    for (i, s) in raw.iter().enumerate() {
-        let value = if vector.row_is_null(i as u64) {
-            None
-        } else {
-            f(&DuckString::new(&mut { *s }).as_str())
+    map_strings(input, 0, |i, text| {
+        let Some(text) = text else {
+            out.set_null(i);
+            return;
         };
-        match value {
+        if !seen.contains_key(text) {
+            seen.insert(text.to_string(), f(text));
+        }
+        match &seen[text] {
             Some(v) => out.insert(i, v.as_str()),
             None => out.set_null(i),
         }
-    }
+    });
 }
 
 /// The signature `(VARCHAR) -> VARCHAR`.

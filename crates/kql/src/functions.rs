@@ -332,10 +332,11 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
                 let Some(re) = args[0].str_lit() else {
                     return Err("extract() needs the regular expression as a string literal".into());
                 };
-                // No match gives '', Kusto's empty string, in one pass of the expression.
+                // quarry's kql_extract: no match gives '', Kusto's empty string, and a chunk
+                // reads each distinct text once.
                 Ok(Typed::new(
                     format!(
-                        "regexp_extract({}, {}, {})",
+                        "kql_extract({}, {}, {})",
                         to_string(&args[2]).sql,
                         quote_str(re),
                         args[1].sql
