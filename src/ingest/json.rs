@@ -57,7 +57,7 @@ fn stage_json_objects(r: &Reader<'_>) -> Result<(Vec<String>, u64), IngestError>
     };
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.{STAGE};
-         CREATE TEMP TABLE {STAGE} AS SELECT {select}{from} ORDER BY __line;
+         CREATE TEMP TABLE {STAGE} AS SELECT {select}{from};
          DROP TABLE temp.quarry_json;"
     ))?;
     Ok((keys, u64::try_from(bad).unwrap_or(0)))
