@@ -5,13 +5,15 @@
 //! the configured timestamp layouts) for that row only. Written by hand because the SQL they
 //! replace (regular expressions, `IN` lists, repeated `TRY_CAST`s) was most of a load's time.
 
+use std::marker::PhantomData;
+
 use chrono::NaiveDate;
 use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::{map_strings, write_bools, write_ints};
+use super::vectors::{map_strings, write_values};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -226,57 +228,64 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-fn one_varchar_to(id: LogicalTypeId) -> Vec<ScalarFunctionSignature> {
-    vec![ScalarFunctionSignature::exact(
-        vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
-        LogicalTypeHandle::from(id),
-    )]
+/// One of the readers above, as a DuckDB function from VARCHAR to `RESULT`.
+trait TextReader {
+    /// The value in DuckDB's storage (i64 for BIGINT and TIMESTAMP, bool for BOOLEAN).
+    type Value: Copy;
+    /// The function's result type.
+    const RESULT: LogicalTypeId;
+    /// Reads one text; `None` becomes NULL.
+    fn read(text: &str) -> Option<Self::Value>;
 }
 
-struct TextTimestamp;
-impl VScalar for TextTimestamp {
-    type State = ();
-    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let values = map_strings(input, 0, |_, t| parse_timestamp(t?));
-        write_ints(output, values.into_iter());
-        Ok(())
-    }
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        one_varchar_to(LogicalTypeId::Timestamp)
-    }
-}
-
-struct TextInt;
-impl VScalar for TextInt {
-    type State = ();
-    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let values = map_strings(input, 0, |_, t| parse_int(t?));
-        write_ints(output, values.into_iter());
-        Ok(())
-    }
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        one_varchar_to(LogicalTypeId::Bigint)
+struct Timestamps;
+impl TextReader for Timestamps {
+    type Value = i64;
+    const RESULT: LogicalTypeId = LogicalTypeId::Timestamp;
+    fn read(text: &str) -> Option<i64> {
+        parse_timestamp(text)
     }
 }
 
-struct TextBool;
-impl VScalar for TextBool {
+struct Integers;
+impl TextReader for Integers {
+    type Value = i64;
+    const RESULT: LogicalTypeId = LogicalTypeId::Bigint;
+    fn read(text: &str) -> Option<i64> {
+        parse_int(text)
+    }
+}
+
+struct Booleans;
+impl TextReader for Booleans {
+    type Value = bool;
+    const RESULT: LogicalTypeId = LogicalTypeId::Boolean;
+    fn read(text: &str) -> Option<bool> {
+        parse_bool(text)
+    }
+}
+
+struct TextFunction<R>(PhantomData<R>);
+impl<R: TextReader> VScalar for TextFunction<R> {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let values = map_strings(input, 0, |_, t| parse_bool(t?));
-        write_bools(output, values.into_iter());
+        let values = map_strings(input, 0, |_, t| R::read(t?));
+        write_values(output, values.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        one_varchar_to(LogicalTypeId::Boolean)
+        vec![ScalarFunctionSignature::exact(
+            vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
+            LogicalTypeHandle::from(R::RESULT),
+        )]
     }
 }
 
 /// Registers the three conversion functions on `conn`.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<TextTimestamp>("quarry_text_timestamp")?;
-    conn.register_scalar_function::<TextInt>("quarry_text_int")?;
-    conn.register_scalar_function::<TextBool>("quarry_text_bool")
+    conn.register_scalar_function::<TextFunction<Timestamps>>("quarry_text_timestamp")?;
+    conn.register_scalar_function::<TextFunction<Integers>>("quarry_text_int")?;
+    conn.register_scalar_function::<TextFunction<Booleans>>("quarry_text_bool")
 }
 
 #[cfg(test)]

@@ -32,30 +32,16 @@ pub(crate) fn map_strings<T>(
         .collect()
 }
 
-/// Writes one BOOLEAN per row; `None` becomes NULL.
-pub(crate) fn write_bools(
-    output: &mut dyn WritableVector,
-    values: impl Iterator<Item = Option<bool>>,
-) {
-    let mut out = output.flat_vector();
-    for (i, v) in values.enumerate() {
-        match v {
-            // SAFETY: the return type is BOOLEAN (one byte per row) and i < chunk size.
-            Some(b) => unsafe { out.as_mut_slice::<bool>()[i] = b },
-            None => out.set_null(i),
-        }
-    }
-}
-
-/// Writes one integer of type `T` per row; `None` becomes NULL.
-pub(crate) fn write_ints<T: Copy>(
+/// Writes one value of type `T` per row (`bool` for BOOLEAN, `i64` for BIGINT and TIMESTAMP,
+/// `i32` for INTEGER); `None` becomes NULL.
+pub(crate) fn write_values<T: Copy>(
     output: &mut dyn WritableVector,
     values: impl Iterator<Item = Option<T>>,
 ) {
     let mut out = output.flat_vector();
     for (i, v) in values.enumerate() {
         match v {
-            // SAFETY: `T` matches the declared return type and i < chunk size.
+            // SAFETY: `T` is the storage of the declared return type and i < chunk size.
             Some(x) => unsafe { out.as_mut_slice::<T>()[i] = x },
             None => out.set_null(i),
         }

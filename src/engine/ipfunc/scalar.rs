@@ -10,7 +10,7 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
 use super::net;
-use crate::engine::vectors::{map_strings, write_bools, write_ints};
+use crate::engine::vectors::{map_strings, write_values};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -116,7 +116,7 @@ impl VScalar for IsPrivate {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
         let private = map_strings(input, 0, |_, ip| net::is_private_v4(ip?));
-        write_bools(output, private.into_iter());
+        write_values(output, private.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -132,7 +132,7 @@ impl VScalar for ParseIpv4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
         let parsed = map_strings(input, 0, |_, ip| net::parse_ipv4(ip?));
-        write_ints(output, parsed.into_iter());
+        write_values(output, parsed.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -147,7 +147,7 @@ struct MatchV4;
 impl VScalar for MatchV4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        write_bools(output, over_pairs(input, net::match_v4).into_iter());
+        write_values(output, over_pairs(input, net::match_v4).into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -159,7 +159,7 @@ struct CompareV4;
 impl VScalar for CompareV4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        write_ints(output, over_pairs(input, net::compare_v4).into_iter());
+        write_values(output, over_pairs(input, net::compare_v4).into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -171,7 +171,7 @@ struct InRangeV4;
 impl VScalar for InRangeV4 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        write_bools(
+        write_values(
             output,
             over_pairs(input, |ip, range, _| net::in_range_v4(ip, range)).into_iter(),
         );
@@ -189,7 +189,7 @@ struct MatchV6;
 impl VScalar for MatchV6 {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        write_bools(output, over_pairs(input, net::match_v6).into_iter());
+        write_values(output, over_pairs(input, net::match_v6).into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -204,7 +204,7 @@ impl VScalar for InAnyV4 {
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
         let nets = lists(input, 1);
         let found = map_strings(input, 0, |i, ip| nets[i].as_ref()?.contains(ip?));
-        write_bools(output, found.into_iter());
+        write_values(output, found.into_iter());
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
