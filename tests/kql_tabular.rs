@@ -6,7 +6,7 @@ mod kql_common;
 
 use kql_common::{compiled, rows, ts};
 use quarry::engine::Case;
-use quarry::kql::compile;
+use quarry::kql::{compile, compile_drillable, Compiled};
 
 /// Two small tables with overlapping keys, and a third with a case-variant column name.
 fn case() -> Case {
@@ -399,4 +399,80 @@ fn views_and_functions_without_parameters_read_as_tables() {
     let c = case();
     let q = "let busy = view () { L | where V > 2 }; busy | union R | count";
     assert_eq!(rows(&c, q), [["6"]]);
+}
+
+#[test]
+fn tables_are_read_with_only_the_columns_the_query_reads() {
+    let c = case();
+    // TimeGenerated is read by no operator: neither side of the join binds it.
+    let q = "L | where V > 0 | join kind=inner (R | where W != 'e') on K | project V, W";
+    let sql = compiled(&c, q).sql;
+    assert!(!sql.contains("TimeGenerated"), "{sql}");
+    assert_eq!(flat(rows(&c, q)), ["1|x", "1|y", "2|x", "2|y"]);
+    // The right key still gets its suffix: the left key it clashes with is kept.
+    let q = "L | join kind=inner R on K | project K1";
+    assert_eq!(compiled(&c, q).columns[0].name, "K1");
+    assert_eq!(flat(rows(&c, q)), ["", "a", "a", "a", "a"]);
+    // A union's legs are narrowed the same way.
+    let q = "union L, R | where K != '' | project K";
+    let sql = compiled(&c, q).sql;
+    assert!(!sql.contains("\"V\"") && !sql.contains("\"W\""), "{sql}");
+}
+
+#[test]
+fn drill_down_input_and_unnamed_reads_keep_every_column() {
+    let c = case();
+    // A run reads the columns the query names; drill-down shows the rows the last
+    // summarize grouped with all their columns.
+    let q = "L | where V > 1 | summarize count() by K";
+    let input = |c: Compiled| {
+        let info = c.last_summarize.unwrap();
+        let names: Vec<String> = info.input_columns.into_iter().map(|c| c.name).collect();
+        names.join(",")
+    };
+    assert_eq!(input(compiled(&c, q)), "K,V");
+    let catalog = c.catalog().unwrap();
+    assert_eq!(
+        input(compile_drillable(q, &catalog, &[]).unwrap()),
+        "TimeGenerated,K,V"
+    );
+    // `arg_max(V, *)` reads columns it does not name.
+    let q = "let m = L | summarize arg_max(V, *) by K; m | project TimeGenerated, K";
+    assert_eq!(
+        flat(rows(&c, q)),
+        [
+            "2025-01-01T10:01:00Z|a",
+            "2025-01-01T10:02:00Z|b",
+            "2025-01-01T10:03:00Z|"
+        ]
+    );
+    // A let pipeline ending in summarize narrows its table; the main one, read whole,
+    // does not.
+    let q = "let k = L | summarize by K; R | join kind=leftsemi k on K";
+    let c2 = compiled(&c, q);
+    assert_eq!(c2.columns.len(), 3, "{}", c2.sql);
+}
+
+#[test]
+fn a_costly_column_that_filters_read_twice_is_computed_once() {
+    let c = case();
+    let q = "L | extend h = extract('(a+)', 1, K), n = extract('(b)', 1, K) \
+             | where isnotempty(h) and h != 'x' | where n == '' | project V";
+    let sql = compiled(&c, q).sql;
+    // `h` is read twice by the filters, `n` once.
+    assert_eq!(sql.matches("quarry_once(").count(), 1, "{sql}");
+    assert_eq!(flat(rows(&c, q)), ["1", "2"]);
+    let (text, null_text, flag, null_flag): (String, Option<String>, bool, Option<bool>) = c
+        .conn()
+        .query_row(
+            "SELECT quarry_once('a long enough string'), quarry_once(NULL::VARCHAR), \
+             quarry_once(true), quarry_once(NULL::BOOLEAN)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (text.as_str(), null_text, flag, null_flag),
+        ("a long enough string", None, true, None)
+    );
 }

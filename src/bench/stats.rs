@@ -2,6 +2,9 @@
 
 use std::time::Instant;
 
+/// The samples of several runs and the last run's result.
+pub type Timed<T> = (Samples, T);
+
 /// Seconds of several runs of one thing.
 #[derive(Debug, Clone, Default)]
 pub struct Samples(pub Vec<f64>);
@@ -21,6 +24,28 @@ impl Samples {
             Some(v) => Ok((Samples(out), v)),
             None => unreachable!("at least one run"),
         }
+    }
+
+    /// Times `a` and `b` in turns, so a busy moment of the machine slows both alike. Short
+    /// work gets more turns than `runs`: as many as fit in about half a second, up to 25.
+    pub fn alternating<T, U, E>(
+        runs: usize,
+        mut a: impl FnMut() -> Result<T, E>,
+        mut b: impl FnMut() -> Result<U, E>,
+    ) -> Result<(Timed<T>, Timed<U>), E> {
+        let (mut first, mut a_last) = Samples::time(1, &mut a)?;
+        let (mut second, mut b_last) = Samples::time(1, &mut b)?;
+        let turn = first.0[0] + second.0[0];
+        let wanted = ((0.5 / turn.max(1e-6)) as usize).clamp(runs.max(1), runs.max(25));
+        for _ in 1..wanted {
+            let (s, v) = Samples::time(1, &mut a)?;
+            first.0.extend(s.0);
+            a_last = v;
+            let (s, v) = Samples::time(1, &mut b)?;
+            second.0.extend(s.0);
+            b_last = v;
+        }
+        Ok(((first, a_last), (second, b_last)))
     }
 
     fn sorted(&self) -> Vec<f64> {
@@ -90,6 +115,31 @@ mod tests {
         let s = Samples(vec![4.0, 1.0, 2.0, 3.0]);
         assert_eq!(s.median(), 2.5);
         assert_eq!(Samples::default().median(), 0.0);
+    }
+
+    #[test]
+    fn alternating_runs_short_work_more_often() {
+        let (mut a, mut b) = (0, 0);
+        let ((sa, la), (sb, lb)) = Samples::alternating(
+            3,
+            || -> Result<usize, ()> {
+                a += 1;
+                Ok(a)
+            },
+            || -> Result<usize, ()> {
+                b += 1;
+                Ok(b)
+            },
+        )
+        .unwrap();
+        // Instant work gets the most turns, both sides alike.
+        assert_eq!((sa.0.len(), sb.0.len(), la, lb), (25, 25, 25, 25));
+        let slow = || -> Result<(), ()> {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(())
+        };
+        let ((sa, _), _) = Samples::alternating(2, slow, || Ok::<_, ()>(())).unwrap();
+        assert_eq!(sa.0.len(), 2);
     }
 
     #[test]

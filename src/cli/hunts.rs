@@ -320,8 +320,8 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
             ensure_watchlists(&case, &lib.hunts)?;
             let catalog = case.catalog()?;
             let hunt = find(&lib, id)?;
-            let compiled =
-                crate::kql::compile(&hunt.query, &catalog).map_err(|d| anyhow::anyhow!("{d}"))?;
+            let compiled = crate::kql::compile_drillable(&hunt.query, &catalog, &[])
+                .map_err(|d| anyhow::anyhow!("{d}"))?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", for_terminal(&hunt.name))?;
             for line in hunt.description.lines() {

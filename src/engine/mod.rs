@@ -6,6 +6,7 @@ pub mod export;
 pub mod extract;
 pub mod ipfunc;
 mod meta;
+mod once;
 pub mod output;
 pub mod textconv;
 pub mod urlhost;
@@ -144,6 +145,7 @@ impl Case {
         urlhost::register(&conn)?;
         textconv::register(&conn)?;
         extract::register(&conn)?;
+        once::register(&conn)?;
         Ok(Case {
             conn,
             path,

@@ -62,7 +62,7 @@ pub fn drill(
     let Some(row) = hit.as_object() else {
         return Err("the hit is not a row".into());
     };
-    let compiled = compile_hunt(hunt, catalog, overrides)?;
+    let compiled = compile_hunt(hunt, catalog, overrides, true)?;
     if let Some(text) = &hunt.drilldown {
         let declared = kql::compile(text, catalog).map_err(|d| d.to_string())?;
         let mut binds = Vec::new();

@@ -103,11 +103,13 @@ impl RunResult {
     }
 }
 
-/// Compiles a hunt with checked overrides.
+/// Compiles a hunt with checked overrides; `for_drill_down` keeps every column of the rows
+/// entering its last `summarize`.
 pub fn compile_hunt(
     hunt: &Hunt,
     catalog: &Catalog,
     overrides: &[(String, String)],
+    for_drill_down: bool,
 ) -> Result<Compiled, String> {
     let checked = if overrides.is_empty() {
         Vec::new()
@@ -116,7 +118,12 @@ pub fn compile_hunt(
         let declared = kql::declared_params(&hunt.query, catalog).map_err(|d| d.to_string())?;
         params::check(&declared, overrides)?
     };
-    kql::compile_with(&hunt.query, catalog, &checked).map_err(|d| d.to_string())
+    let compile = if for_drill_down {
+        kql::compile_drillable
+    } else {
+        kql::compile_with
+    };
+    compile(&hunt.query, catalog, &checked).map_err(|d| d.to_string())
 }
 
 /// Runs SQL and returns its rows as JSON objects.
@@ -180,7 +187,7 @@ fn run_hunt_with(
     keep: Option<&str>,
 ) -> RunResult {
     let started = Instant::now();
-    let compiled = match compile_hunt(hunt, catalog, overrides) {
+    let compiled = match compile_hunt(hunt, catalog, overrides, false) {
         Ok(c) => c,
         Err(e) if e.contains("unknown table") || e.contains("has no data") => {
             return RunResult::failed(hunt, Status::NotApplicable, e, started)

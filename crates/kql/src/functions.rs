@@ -135,15 +135,33 @@ pub fn convert_dynamic(t: &Typed, ty: KqlType) -> Typed {
 
 /// `x.key` on a dynamic value.
 pub fn member(base: &Typed, key: &str) -> Typed {
+    json_path(base, &format!(".\"{}\"", key.replace('"', "\\\"")))
+}
+
+/// `json_extract` of one path step (`."key"`, `[0]`) from a dynamic value. A step from a
+/// `json_extract` extends its path, so `a.b.c` parses the JSON document once, not three
+/// times.
+fn json_path(base: &Typed, step: &str) -> Typed {
     let b = to_dynamic(base);
+    let (doc, path) = match outer_json_path(&b.sql) {
+        Some((doc, path)) => (doc.to_string(), format!("{path}{step}")),
+        None => (b.sql, format!("${step}")),
+    };
     Typed::new(
-        format!(
-            "json_extract({}, {})",
-            b.sql,
-            quote_str(&format!("$.\"{}\"", key.replace('"', "\\\"")))
-        ),
+        format!("json_extract({doc}, {})", quote_str(&path)),
         KqlType::Dynamic,
     )
+}
+
+/// `json_extract(doc, '$path')` split into the document's SQL and the path's text.
+fn outer_json_path(sql: &str) -> Option<(&str, String)> {
+    let inner = sql.strip_prefix("json_extract(")?.strip_suffix("')")?;
+    let (doc, path) = inner.rsplit_once(", '$")?;
+    // The path is one SQL string literal, in which every quote is doubled.
+    if path.replace("''", "").contains('\'') {
+        return None;
+    }
+    Some((doc, format!("${}", path.replace("''", "'"))))
 }
 
 /// `x[i]` on a dynamic array (negative indexes count from the end), or `x["key"]`.
@@ -151,14 +169,8 @@ pub fn index(base: &Typed, i: &Typed) -> Result<Typed, String> {
     let b = to_dynamic(base);
     match (&i.lit, i.ty) {
         (Some(Lit::Str(k)), _) => Ok(member(&b, k)),
-        (Some(Lit::Long(n)), _) if *n < 0 => Ok(Typed::new(
-            format!("json_extract({}, '$[#{n}]')", b.sql),
-            KqlType::Dynamic,
-        )),
-        (Some(Lit::Long(n)), _) => Ok(Typed::new(
-            format!("json_extract({}, '$[{n}]')", b.sql),
-            KqlType::Dynamic,
-        )),
+        (Some(Lit::Long(n)), _) if *n < 0 => Ok(json_path(&b, &format!("[#{n}]"))),
+        (Some(Lit::Long(n)), _) => Ok(json_path(&b, &format!("[{n}]"))),
         (_, KqlType::Int | KqlType::Long) => Ok(Typed::new(
             format!(
                 "json_extract({}, '$[' || CASE WHEN {i} < 0 THEN '#' || {i} ELSE CAST({i} AS VARCHAR) END || ']')",
@@ -778,15 +790,24 @@ pub fn aggregate(name: &str, args: &[Typed]) -> Option<Result<Typed, String>> {
                 let (min, max) = if conditional { (2, 3) } else { (1, 2) };
                 arity(name, args, min, max)?;
                 let x = &args[0].sql;
-                let mut cond = format!("{x} IS NOT NULL");
                 if conditional {
                     want(name, &args[1], &[K::Bool])?;
-                    cond = format!("{cond} AND {}", args[1].sql);
                 }
+                let only = |mut conds: Vec<String>| {
+                    if conditional {
+                        conds.push(args[1].sql.clone());
+                    }
+                    match conds.is_empty() {
+                        true => String::new(),
+                        false => format!(" FILTER (WHERE {})", conds.join(" AND ")),
+                    }
+                };
+                // list_distinct drops nulls itself, so a set does not write (and run) its
+                // expression a second time in a filter.
                 let base = if name.starts_with("make_set") {
-                    format!("list_distinct(list({x}) FILTER (WHERE {cond}))")
+                    format!("list_distinct(list({x}){})", only(vec![]))
                 } else {
-                    format!("list({x}) FILTER (WHERE {cond})")
+                    format!("list({x}){}", only(vec![format!("{x} IS NOT NULL")]))
                 };
                 let sized = match limit_arg(name, args.get(if conditional { 2 } else { 1 }))? {
                     Some(n) => format!("list_slice({base}, 1, {n})"),
@@ -845,6 +866,22 @@ mod tests {
 
     fn col(sql: &str, ty: KqlType) -> Typed {
         Typed::new(format!("\"{sql}\""), ty)
+    }
+
+    #[test]
+    fn a_chain_of_members_is_one_json_path() {
+        let d = col("d", KqlType::Dynamic);
+        let chained = member(
+            &index(&member(&d, "a"), &Typed::lit(Lit::Long(0))).unwrap(),
+            "it's",
+        );
+        assert_eq!(chained.sql, r#"json_extract("d", '$."a"[0]."it''s"')"#);
+        // A path with a (doubled) quote in it is extended too.
+        let inner = Typed::new("json_extract(\"d\", '$.\"x''\"')", KqlType::Dynamic);
+        assert_eq!(
+            member(&inner, "b").sql,
+            r#"json_extract("d", '$."x'"."b"')"#.replace("x'", "x''")
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod ast;
 mod builtins;
+mod demand;
 pub mod diag;
 pub mod functions;
 pub mod lexer;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
+use demand::Demand;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use sqlgen::{Stage, SummarizeInfo};
@@ -162,6 +164,25 @@ pub fn compile_with(
     catalog: &Catalog,
     overrides: &[(String, String)],
 ) -> Result<Compiled, Diagnostics> {
+    compile_inner(text, catalog, overrides, false)
+}
+
+/// Like [`compile_with`], for drill-down: the rows entering the last `summarize` keep every
+/// column of their table, where a run reads only the columns the query names.
+pub fn compile_drillable(
+    text: &str,
+    catalog: &Catalog,
+    overrides: &[(String, String)],
+) -> Result<Compiled, Diagnostics> {
+    compile_inner(text, catalog, overrides, true)
+}
+
+fn compile_inner(
+    text: &str,
+    catalog: &Catalog,
+    overrides: &[(String, String)],
+    drillable: bool,
+) -> Result<Compiled, Diagnostics> {
     let (filled, query) = parse_filled(text, catalog)?;
     let text = filled.as_str();
     let mut gen = sqlgen::Gen::new(catalog);
@@ -183,7 +204,7 @@ pub fn compile_with(
                 if let ast::ExprKind::Name(n) = &e.kind {
                     if !gen.scalars.contains_key(n) {
                         let rel = gen
-                            .source(&ast::Source::Name(n.clone()), &e.span)
+                            .source(&ast::Source::Name(n.clone()), &e.span, Demand::All)
                             .map_err(|d| Diagnostics::single(text, d))?;
                         gen.tables.insert(l.name.clone(), rel);
                         continue;
@@ -219,6 +240,7 @@ pub fn compile_with(
             }
         }
     }
+    gen.drillable = drillable;
     let rel = gen
         .pipeline(&query.body, true)
         .map_err(|d| Diagnostics::single(text, d))?;

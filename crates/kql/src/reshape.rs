@@ -2,6 +2,7 @@
 //! `bag_unpack` and `pivot` (whose output columns depend on the data, read by a probe).
 
 use super::ast::*;
+use super::demand::lookup_demands;
 use super::functions::{self, quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
 use super::lexer::Span;
 use super::sqlgen::{err, is_hidden, regex_escape, Gen, Rel, R};
@@ -11,7 +12,7 @@ use super::{ColumnDef, KqlType};
 const MAX_DYNAMIC_COLUMNS: usize = 1000;
 
 /// Join flavours: (name, SQL join, keep left columns, keep right columns, dedupe left).
-const JOIN_KINDS: &[(&str, &str, bool, bool, bool)] = &[
+pub(super) const JOIN_KINDS: &[(&str, &str, bool, bool, bool)] = &[
     ("innerunique", "JOIN", true, true, true),
     ("inner", "JOIN", true, true, false),
     ("leftouter", "LEFT JOIN", true, true, false),
@@ -26,6 +27,14 @@ const JOIN_KINDS: &[(&str, &str, bool, bool, bool)] = &[
     ("rightantisemi", "ANTI JOIN", false, true, false),
 ];
 
+/// Whether `sql` is one quoted identifier (a column).
+fn is_identifier(sql: &str) -> bool {
+    sql.len() > 2
+        && sql.starts_with('"')
+        && sql.ends_with('"')
+        && !sql[1..sql.len() - 1].contains('"')
+}
+
 impl Gen<'_> {
     /// `join`: right-side columns whose names the left side has get a numeric suffix.
     pub(super) fn join(
@@ -39,7 +48,8 @@ impl Gen<'_> {
         if !JOIN_KINDS.iter().any(|k| k.0 == kind) {
             return err(&op.span, format!("join kind={kind} is not supported"));
         }
-        let right = self.pipeline(right, false)?;
+        let (_, read) = self.join_demands(kind, on, &self.after);
+        let right = self.pipeline_for(right, false, read)?;
         self.join_rel(op, kind, right, on, left)
     }
 
@@ -205,7 +215,8 @@ impl Gen<'_> {
         if !matches!(kind, "leftouter" | "inner") {
             return err(&op.span, format!("lookup kind={kind} is not supported"));
         }
-        let right = self.pipeline(right, false)?;
+        let (_, read) = lookup_demands(on, &self.after);
+        let right = self.pipeline_for(right, false, read)?;
         let right_visible: Vec<String> = right
             .cols
             .iter()
@@ -269,12 +280,21 @@ impl Gen<'_> {
             } else {
                 "json_object(k, json_extract(x, '$.\"' || replace(k, '\"', '\\\"') || '\"'))"
             };
-            let items = format!(
-                "(SELECT CASE json_type(x) WHEN 'ARRAY' THEN json_extract(x, '$[*]') \
-                 WHEN 'OBJECT' THEN list_transform(json_keys(x), lambda k: {bag}) \
-                 ELSE [x] END FROM (SELECT {x} AS x))",
-                x = x.sql
-            );
+            let elements = |x: &str| {
+                format!(
+                    "CASE json_type({x}) WHEN 'ARRAY' THEN json_extract({x}, '$[*]') \
+                     WHEN 'OBJECT' THEN list_transform(json_keys({x}), lambda k: {}) \
+                     ELSE [{x}] END",
+                    bag.replace("(x,", &format!("({x},"))
+                )
+            };
+            // A column is read in place. Another expression is bound to `x` once, in a
+            // subquery, which DuckDB turns into a join: much slower than reading a column.
+            let items = if is_identifier(&x.sql) {
+                elements(&x.sql)
+            } else {
+                format!("(SELECT {} FROM (SELECT {} AS x))", elements("x"), x.sql)
+            };
             let (value, out_ty) = match ty {
                 None => ("unnest(".to_string() + &items + ")", KqlType::Dynamic),
                 Some(tn) => {

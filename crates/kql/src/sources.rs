@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::ast::*;
+use super::demand::Demand;
 use super::functions::{quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
 use super::lexer::Span;
 use super::sqlgen::{err, is_hidden, Gen, Rel, R, TABLE_COL};
@@ -118,11 +119,11 @@ fn asim_filter(kind: AsimParam, columns: &[&str], v: &Typed) -> Option<String> {
 }
 
 impl Gen<'_> {
-    /// Resolves the source of a pipeline to a relation.
-    pub fn source(&mut self, src: &Source, span: &Span) -> R<Rel> {
+    /// Resolves the source of a pipeline to a relation, of which `demand` is read.
+    pub(super) fn source(&mut self, src: &Source, span: &Span, demand: Demand) -> R<Rel> {
         match src {
-            Source::Name(n) => self.named(n, span),
-            Source::Paren(p) => self.pipeline(p, false),
+            Source::Name(n) => self.named(n, span, &demand),
+            Source::Paren(p) => self.pipeline_for(p, false, demand),
             Source::Materialize(p) => {
                 let rel = self.pipeline(p, false)?;
                 if let Some(last) = self.ctes.last_mut() {
@@ -136,7 +137,7 @@ impl Gen<'_> {
                 fuzzy,
                 with_source,
                 legs,
-            } => self.union(*fuzzy, with_source.as_deref(), None, legs, span),
+            } => self.union(*fuzzy, with_source.as_deref(), None, legs, span, demand),
             Source::Print(assigns) => self.print(assigns),
             Source::AllTables => {
                 let legs: Vec<Pipeline> = self
@@ -161,7 +162,7 @@ impl Gen<'_> {
                         "the case has no tables to search: load logs with `quarry load`",
                     );
                 }
-                self.union(true, None, None, &legs, span)
+                self.union(true, None, None, &legs, span, Demand::All)
             }
             Source::Datatable { columns, values } => self.datatable(columns, values, span),
             Source::Externaldata {
@@ -169,12 +170,12 @@ impl Gen<'_> {
                 urls,
                 props,
             } => self.externaldata(columns, urls, props, span),
-            Source::Call(name, args) => self.source_call(name, args, span),
+            Source::Call(name, args) => self.source_call(name, args, span, &demand),
         }
     }
 
-    /// A table, view or tabular `let`.
-    fn named(&mut self, name: &str, span: &Span) -> R<Rel> {
+    /// A table, view or tabular `let`; a table or view keeps the columns `demand` reads.
+    fn named(&mut self, name: &str, span: &Span, demand: &Demand) -> R<Rel> {
         if let Some(rel) = self.tables.get(name) {
             return Ok(rel.clone());
         }
@@ -182,7 +183,8 @@ impl Gen<'_> {
             return self.call_tabular_function(name, &f, None, &[], span);
         }
         if let Some(cols) = self.catalog.tables.get(name) {
-            return Ok(self.base_table(name, cols.clone()));
+            let read = cols.iter().filter(|c| demand.wants(&c.name)).cloned();
+            return Ok(self.base_table(name, read.collect()));
         }
         let hint = self
             .catalog
@@ -222,7 +224,8 @@ impl Gen<'_> {
         }
     }
 
-    /// `union`: columns by name across legs; a missing column reads as null.
+    /// `union`: columns by name across legs; a missing column reads as null. Each leg is
+    /// compiled for `demand`.
     pub(super) fn union(
         &mut self,
         fuzzy: bool,
@@ -230,6 +233,7 @@ impl Gen<'_> {
         first: Option<Rel>,
         legs: &[Pipeline],
         span: &Span,
+        demand: Demand,
     ) -> R<Rel> {
         let mut compiled: Vec<(String, Rel)> = Vec::new();
         if let Some(rel) = first {
@@ -243,7 +247,7 @@ impl Gen<'_> {
                 _ => format!("union_arg{i}"),
             };
             let ctes = self.ctes.len();
-            match self.pipeline(leg, false) {
+            match self.pipeline_for(leg, false, demand.clone()) {
                 Ok(rel) => compiled.push((label, rel)),
                 Err(d) if fuzzy && d.message.starts_with("unknown table") => {
                     self.ctes.truncate(ctes);
@@ -448,8 +452,9 @@ impl Gen<'_> {
         })
     }
 
-    /// `name(args)` as a source: watchlists, ASIM parsers, `table()`, user functions.
-    fn source_call(&mut self, name: &str, args: &[Arg], span: &Span) -> R<Rel> {
+    /// `name(args)` as a source: watchlists, ASIM parsers, `table()`, user functions. A
+    /// watchlist or ASIM view keeps the columns `demand` reads.
+    fn source_call(&mut self, name: &str, args: &[Arg], span: &Span, demand: &Demand) -> R<Rel> {
         if name == "_GetWatchlist" || name == "table" {
             let [Arg {
                 value:
@@ -463,7 +468,7 @@ impl Gen<'_> {
                 return err(span, format!("{name}() takes one string literal"));
             };
             if name == "table" {
-                return self.named(arg, span);
+                return self.named(arg, span, &Demand::All);
             }
             let Some(w) = self.catalog.watchlists.get(arg) else {
                 return err(
@@ -473,11 +478,12 @@ impl Gen<'_> {
                     ),
                 );
             };
-            let (table, cols) = (w.table.clone(), w.columns.clone());
-            return Ok(self.base_table(&table, cols));
+            let table = w.table.clone();
+            let read = w.columns.iter().filter(|c| demand.wants(&c.name)).cloned();
+            return Ok(self.base_table(&table, read.collect()));
         }
         if let Some((_, view)) = ASIM_VIEWS.iter().find(|(f, _)| *f == name) {
-            return self.asim(view, args, span);
+            return self.asim(view, args, span, demand);
         }
         if let Some(f) = self.functions.get(name).cloned() {
             return self.call_tabular_function(name, &f, None, args, span);
@@ -485,8 +491,9 @@ impl Gen<'_> {
         err(span, format!("unknown function `{name}`"))
     }
 
-    /// An ASIM parser call: the view, filtered by the `starttime`/`endtime` parameters.
-    fn asim(&mut self, view: &str, args: &[Arg], span: &Span) -> R<Rel> {
+    /// An ASIM parser call: the view, filtered by the `starttime`/`endtime` parameters, with
+    /// the columns `demand` reads.
+    fn asim(&mut self, view: &str, args: &[Arg], span: &Span, demand: &Demand) -> R<Rel> {
         let Some(cols) = self.catalog.tables.get(view).cloned() else {
             return err(
                 span,
@@ -510,7 +517,8 @@ impl Gen<'_> {
                 filters.push(f);
             }
         }
-        let rel = self.base_table(view, cols);
+        let read = cols.into_iter().filter(|c| demand.wants(&c.name));
+        let rel = self.base_table(view, read.collect());
         if filters.is_empty() {
             return Ok(rel);
         }
@@ -550,7 +558,7 @@ impl Gen<'_> {
                                     span,
                                 },
                             ..
-                        }) => self.named(t, span)?,
+                        }) => self.named(t, span, &Demand::All)?,
                         _ => return err(span, format!("{name}() needs a table for `{}`", p.name)),
                     },
                 };

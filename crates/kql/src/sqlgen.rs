@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::ast::*;
+use super::demand::{filter_reads, visit, Demand};
 use super::diag::Diagnostic;
 use super::functions::{self, quote_ident, quote_str, to_string, Typed};
 use super::lexer::Span;
@@ -70,6 +71,16 @@ pub struct Gen<'a> {
     pub(super) functions: HashMap<String, Function>,
     /// Scalar bindings of function parameters, innermost last; they shadow columns.
     pub(super) locals: Vec<HashMap<String, Typed>>,
+    /// What the rest of the pipeline reads from the output of the operator being compiled
+    /// (a join or union passes it on to the pipelines it reads).
+    pub(super) after: Demand,
+    /// Whether the main pipeline's last `summarize` reads every column of its input, for
+    /// drill-down to show.
+    pub(super) drillable: bool,
+    /// Each `sort` stage: the relation it sorts and its ORDER BY.
+    sorts: HashMap<String, (Rel, String)>,
+    /// How many times the `where`s after the operator being compiled read each column.
+    filter_reads: HashMap<String, usize>,
     /// `name AS (sql)` entries, in order.
     pub ctes: Vec<String>,
     /// Scalar `let` values.
@@ -120,34 +131,11 @@ fn glob(pat: &str, name: &str) -> bool {
 
 /// Names referenced by an expression.
 pub(super) fn names(e: &Expr, out: &mut BTreeSet<String>) {
-    match &e.kind {
-        ExprKind::Lit(_) | ExprKind::Star => {}
-        ExprKind::Name(n) => {
+    visit(e, &mut |x| {
+        if let ExprKind::Name(n) = &x.kind {
             out.insert(n.clone());
         }
-        ExprKind::Call(_, _, args) | ExprKind::Dynamic(args) => {
-            args.iter().for_each(|a| names(a, out))
-        }
-        ExprKind::Binary(_, a, b) => {
-            names(a, out);
-            names(b, out);
-        }
-        ExprKind::Neg(a) | ExprKind::Member(a, _) => names(a, out),
-        ExprKind::Index(a, b) | ExprKind::Matches(a, b) => {
-            names(a, out);
-            names(b, out);
-        }
-        ExprKind::ToScalar(_) | ExprKind::AnyColumnHas(_) => {}
-        ExprKind::In { expr, list, .. } | ExprKind::HasAny { expr, list, .. } => {
-            names(expr, out);
-            list.iter().for_each(|a| names(a, out));
-        }
-        ExprKind::Between { expr, lo, hi, .. } => {
-            names(expr, out);
-            names(lo, out);
-            names(hi, out);
-        }
-    }
+    });
 }
 
 /// The column name Kusto derives for an expression: a column, or the column inside
@@ -183,6 +171,18 @@ fn fresh_column(taken: &[ColumnDef], extra: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// SQL calls that cost much more per row than a comparison: IP range tests, regular
+/// expressions, quarry's text readers, JSON parsing.
+const COSTLY_CALLS: &[&str] = &[
+    "ipv4_",
+    "ipv6_",
+    "parse_ipv4",
+    "regexp_",
+    "kql_extract",
+    "quarry_url_host",
+    "json_",
+];
+
 fn is_int(t: KqlType) -> bool {
     matches!(t, KqlType::Int | KqlType::Long)
 }
@@ -203,9 +203,27 @@ impl<'a> Gen<'a> {
             open_schema: false,
             window: None,
             filters: HashMap::new(),
+            after: Demand::All,
+            filter_reads: HashMap::new(),
+            sorts: HashMap::new(),
+            drillable: false,
             idents: Default::default(),
             functions: HashMap::new(),
             locals: Vec::new(),
+        }
+    }
+
+    /// The SQL of computed column `name`. DuckDB copies a computed column's expression into
+    /// each filter that reads it, so a costly string or boolean expression that later
+    /// `where`s read more than once ran once per reading and once more for the column. It is
+    /// wrapped in the volatile `quarry_once()` then, which DuckDB does not copy.
+    fn computed_once(&self, t: &Typed, name: &str) -> String {
+        let costly = COSTLY_CALLS.iter().any(|c| t.sql.contains(c));
+        let reread = self.filter_reads.get(name).is_some_and(|n| *n > 1);
+        if costly && reread && matches!(t.ty, KqlType::String | KqlType::Bool) {
+            format!("quarry_once({})", t.sql)
+        } else {
+            t.sql.clone()
         }
     }
 
@@ -271,14 +289,36 @@ impl<'a> Gen<'a> {
         quote_ident(&name)
     }
 
-    /// Compiles a pipeline; `record` keeps its stages for the compiled form.
+    /// Compiles a pipeline whose every column is read; `record` keeps its stages for the
+    /// compiled form.
     pub fn pipeline(&mut self, p: &Pipeline, record: bool) -> R<Rel> {
-        let mut rel = self.source(&p.source, &p.source_span)?;
+        self.pipeline_for(p, record, Demand::All)
+    }
+
+    /// Compiles a pipeline of which `end` is read: a table source keeps only the columns
+    /// the operators and `end` read.
+    pub(super) fn pipeline_for(&mut self, p: &Pipeline, record: bool, end: Demand) -> R<Rel> {
+        // A pipeline nested in an operator (a join's right side, `toscalar()`) leaves the
+        // operator's own context as it found it.
+        let outer = (self.after.clone(), std::mem::take(&mut self.filter_reads));
+        let rel = self.pipeline_ops(p, record, end);
+        (self.after, self.filter_reads) = outer;
+        rel
+    }
+
+    fn pipeline_ops(&mut self, p: &Pipeline, record: bool, end: Demand) -> R<Rel> {
+        let mut demands = self
+            .demands(&p.ops, end, record && self.drillable)
+            .into_iter();
+        let first = demands.next().unwrap_or(Demand::All);
+        let mut rel = self.source(&p.source, &p.source_span, first)?;
         if record {
             self.record_stage("source", &rel);
         }
-        for op in &p.ops {
+        for (i, (op, after)) in p.ops.iter().zip(demands).enumerate() {
             let input = rel.clone();
+            self.after = after;
+            self.filter_reads = filter_reads(&p.ops[i + 1..]);
             let (name, next) = self.op(op, rel)?;
             rel = next;
             if record {
@@ -310,7 +350,11 @@ impl<'a> Gen<'a> {
     /// The whole query over a relation: the stages it reads, then [`Gen::select`].
     pub fn finish(&self, rel: &Rel) -> String {
         let mut sql = String::new();
-        let used = used_ctes(&self.ctes, &rel.from);
+        let read = self
+            .sorts
+            .get(&rel.from)
+            .map_or(&rel.from, |(input, _)| &input.from);
+        let used = used_ctes(&self.ctes, read);
         if !used.is_empty() {
             sql.push_str("WITH ");
             sql.push_str(&used.join(",\n"));
@@ -320,8 +364,17 @@ impl<'a> Gen<'a> {
         sql
     }
 
-    /// The final SELECT over a relation, restoring the sort order.
+    /// The final SELECT over a relation, restoring the sort order. A relation that is a
+    /// `sort` of another is selected from that one with ORDER BY: the row numbers that carry
+    /// the order through later stages are not needed at the end.
     pub fn select(&self, rel: &Rel) -> String {
+        if let Some((input, order)) = self.sorts.get(&rel.from) {
+            let unsorted = Rel {
+                ordered: false,
+                ..input.clone()
+            };
+            return format!("{} ORDER BY {order}", self.select(&unsorted));
+        }
         let visible: Vec<String> = rel
             .cols
             .iter()
@@ -476,7 +529,9 @@ impl<'a> Gen<'a> {
                     self.col_list(&rel.cols, false),
                     quote_ident(ORD)
                 );
+                let input = rel.clone();
                 let from = self.push_cte(sql);
+                self.sorts.insert(from.clone(), (input, order));
                 (
                     "sort",
                     Rel {
@@ -579,7 +634,14 @@ impl<'a> Gen<'a> {
                 legs,
             } => (
                 "union",
-                self.union(*fuzzy, with_source.as_deref(), Some(rel), legs, &op.span)?,
+                self.union(
+                    *fuzzy,
+                    with_source.as_deref(),
+                    Some(rel),
+                    legs,
+                    &op.span,
+                    self.after.clone(),
+                )?,
             ),
             OpKind::TopNested(levels) => ("top-nested", self.top_nested(levels, rel)?),
             OpKind::Search(pred) => {
@@ -693,7 +755,7 @@ impl<'a> Gen<'a> {
                 let span = a.name.as_ref().map_or(&a.expr.span, |(_, s)| s);
                 return err(span, format!("column `{name}` is produced twice"));
             }
-            sel.push(t.sql);
+            sel.push(self.computed_once(&t, &name));
             out.push(ColumnDef { name, ty: t.ty });
         }
         Ok(sel.into_iter().zip(out).collect())
@@ -718,7 +780,7 @@ impl<'a> Gen<'a> {
                 Some((n, _)) => n.clone(),
                 None => fresh_column(&cols, &[]),
             };
-            let item = format!("{} AS {}", t.sql, self.id(&name));
+            let item = format!("{} AS {}", self.computed_once(&t, &name), self.id(&name));
             match cols.iter().position(|c| c.name == name) {
                 Some(i) => {
                     sel[i] = item;
