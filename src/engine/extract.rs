@@ -3,12 +3,11 @@
 //! crate (the RE2 syntax Kusto uses). A log column repeats a few values many times, so each
 //! chunk runs the expression once per distinct text, not once per row.
 
-use std::collections::HashMap;
-
 use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
+use foldhash::{HashMap, HashMapExt};
 use regex::Regex;
 
 use super::vectors::map_strings;
@@ -63,7 +62,18 @@ struct Extract;
 impl VScalar for Extract {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        let patterns = map_strings(input, 1, |_, p| p.map(str::to_owned));
+        // The pattern is nearly always a constant: keep each distinct one once, not per row.
+        let mut distinct: Vec<String> = Vec::new();
+        let patterns = map_strings(input, 1, |_, p| {
+            let p = p?;
+            Some(match distinct.iter().position(|d| d == p) {
+                Some(at) => at,
+                None => {
+                    distinct.push(p.to_owned());
+                    distinct.len() - 1
+                }
+            })
+        });
         let group_vector = input.flat_vector(2);
         // SAFETY: argument 2 is declared BIGINT and flattened to `len` rows.
         let groups = unsafe { group_vector.as_slice_with_len::<i64>(input.len()) };
@@ -74,7 +84,8 @@ impl VScalar for Extract {
             if failure.is_some() {
                 return;
             }
-            let (Some(text), Some(pattern)) = (text, patterns[i].as_deref()) else {
+            let (Some(text), Some(pattern)) = (text, patterns[i].map(|p| distinct[p].as_str()))
+            else {
                 out.set_null(i);
                 return;
             };

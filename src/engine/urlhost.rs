@@ -2,7 +2,7 @@
 //! The NetworkSessions view derives `UrlHostname` with it; a hand-written scan is many times
 //! faster than a capturing regular expression over every row.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};

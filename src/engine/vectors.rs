@@ -25,8 +25,12 @@ pub(crate) fn map_strings<T>(
             } else {
                 // Short strings live inside the struct itself, so read them from a copy.
                 let mut copy = *s;
-                let text = DuckString::new(&mut copy).as_str();
-                f(i, Some(&text))
+                let bytes = DuckString::new(&mut copy).as_bytes();
+                // DuckDB keeps VARCHAR as UTF-8: the check is the fast path, not a copy.
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => f(i, Some(text)),
+                    Err(_) => f(i, Some(&String::from_utf8_lossy(bytes))),
+                }
             }
         })
         .collect()
