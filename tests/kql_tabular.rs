@@ -476,3 +476,17 @@ fn a_costly_column_that_filters_read_twice_is_computed_once() {
         ("a long enough string", None, true, None)
     );
 }
+
+#[test]
+fn a_key_kept_non_empty_is_joined_by_plain_equality() {
+    let c = case();
+    // Without the `where`, L's null key matches R's '' (`4|||e` above); with it, no key is
+    // empty on the left and plain equality gives the same answer.
+    let q = "L | where isnotempty(K) and V > 0 | join kind=inner R on K | project V, W";
+    let sql = compiled(&c, q).sql;
+    assert!(sql.contains(r#"l."K" = r."K""#), "{sql}");
+    assert_eq!(flat(rows(&c, q)), ["1|x", "1|y", "2|x", "2|y"]);
+    let q = "L | where V > 0 | join kind=inner R on K | project V, W";
+    assert!(compiled(&c, q).sql.contains("coalesce(l.\"K\", '')"));
+    assert_eq!(flat(rows(&c, q)).len(), 5);
+}

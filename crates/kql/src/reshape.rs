@@ -93,13 +93,26 @@ impl Gen<'_> {
                 for (lk, rk, span) in keys {
                     let (a, lty) = self.join_key(&lcols, lk, lq, "left", span)?;
                     let (b, rty) = self.join_key(&rcols, rk, rq, "right", span)?;
-                    parts.push(if lty == KqlType::String && rty == KqlType::String {
-                        format!("coalesce({a}, '') = coalesce({b}, '')")
-                    } else if lty == rty {
-                        format!("{a} IS NOT DISTINCT FROM {b}")
-                    } else {
-                        format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
-                    });
+                    // Kusto has no null string: a missing key is '' and matches ''. When
+                    // a `where` kept one side's key non-empty, plain equality is the same
+                    // and lets DuckDB push the other side's keys into its scan.
+                    let known = |rel: &Rel, key: &String| {
+                        self.nonempty
+                            .get(&rel.from)
+                            .is_some_and(|s| s.contains(key))
+                    };
+                    let plain = known(&left, lk) || known(&right, rk);
+                    parts.push(
+                        if lty == KqlType::String && rty == KqlType::String && plain {
+                            format!("{a} = {b}")
+                        } else if lty == KqlType::String && rty == KqlType::String {
+                            format!("coalesce({a}, '') = coalesce({b}, '')")
+                        } else if lty == rty {
+                            format!("{a} IS NOT DISTINCT FROM {b}")
+                        } else {
+                            format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
+                        },
+                    );
                 }
                 parts.join(" AND ")
             }

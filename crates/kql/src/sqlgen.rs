@@ -77,6 +77,9 @@ pub struct Gen<'a> {
     /// Whether the main pipeline's last `summarize` reads every column of its input, for
     /// drill-down to show.
     pub(super) drillable: bool,
+    /// The string columns each `where` stage keeps non-empty (`isnotempty`), so a join on
+    /// one of them can compare keys as they are: an empty key matches nothing there.
+    pub(super) nonempty: HashMap<String, BTreeSet<String>>,
     /// Each `sort` stage: the relation it sorts and its ORDER BY.
     sorts: HashMap<String, (Rel, String)>,
     /// How many times the `where`s after the operator being compiled read each column.
@@ -136,6 +139,27 @@ pub(super) fn names(e: &Expr, out: &mut BTreeSet<String>) {
             out.insert(n.clone());
         }
     });
+}
+
+/// The columns a `where` predicate keeps non-empty: `isnotempty(c)` among its top-level
+/// `and`s.
+fn required_nonempty(e: &Expr, out: &mut BTreeSet<String>) {
+    match &e.kind {
+        ExprKind::Binary(BinOp::And, a, b) => {
+            required_nonempty(a, out);
+            required_nonempty(b, out);
+        }
+        ExprKind::Call(f, _, args) if f == "isnotempty" => {
+            if let [Expr {
+                kind: ExprKind::Name(n),
+                ..
+            }] = args.as_slice()
+            {
+                out.insert(n.clone());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The column name Kusto derives for an expression: a column, or the column inside
@@ -206,6 +230,7 @@ impl<'a> Gen<'a> {
             after: Demand::All,
             filter_reads: HashMap::new(),
             sorts: HashMap::new(),
+            nonempty: HashMap::new(),
             drillable: false,
             idents: Default::default(),
             functions: HashMap::new(),
@@ -427,8 +452,11 @@ impl<'a> Gen<'a> {
                     self.col_list(&rel.cols, rel.ordered)
                 };
                 let sql = format!("SELECT {list} FROM {base} WHERE {}", preds.join(" AND "));
+                let mut nonempty = self.nonempty.get(&from).cloned().unwrap_or_default();
+                required_nonempty(pred, &mut nonempty);
                 let from = self.push_cte(sql);
                 self.filters.insert(from.clone(), (base, preds));
+                self.nonempty.insert(from.clone(), nonempty);
                 ("where", Rel { from, ..rel })
             }
             OpKind::Take(n) => {
