@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -44,26 +45,8 @@ impl SourceFile {
         let mut magic = [0u8; 2];
         let n = File::open(path).map_err(io)?.read(&mut magic).map_err(io)?;
         let gzip = n == 2 && magic == [0x1f, 0x8b];
-        let mut reader = open_decoded(path, gzip)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut head = Vec::with_capacity(HEAD);
-        let mut utf8 = Utf8Census::default();
-        loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
-            if n == 0 {
-                break;
-            }
-            if head.len() < HEAD {
-                let take = n.min(HEAD - head.len());
-                head.extend_from_slice(&buf[..take]);
-            }
-            hasher.update(&buf[..n]);
-            utf8.add(&buf[..n]);
-        }
-        let sha256 = hex(&hasher.finalize());
+        let reader = open_decoded(path, gzip)?;
+        let (sha256, mut head, utf8) = scan(reader, path)?;
         let encoding = if head.starts_with(b"\xFF\xFE") {
             Some(encoding_rs::UTF_16LE)
         } else if head.starts_with(b"\xFE\xFF") {
@@ -158,6 +141,60 @@ impl SourceFile {
     }
 }
 
+/// Reads a decoded stream once: its SHA-256 (hex), its first bytes and its UTF-8 census. The
+/// hash runs on a second thread, on chunks the reading thread hands over, so reading and
+/// hashing overlap.
+fn scan(
+    mut reader: Box<dyn Read>,
+    path: &Path,
+) -> Result<(String, Vec<u8>, Utf8Census), IngestError> {
+    const CHUNK: usize = 1 << 20;
+    let mut head = Vec::with_capacity(HEAD);
+    let mut utf8 = Utf8Census::default();
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(2);
+    let (free_tx, free_rx) = mpsc::sync_channel::<Vec<u8>>(3);
+    for _ in 0..3 {
+        // Cannot fail: the channel has room for the three buffers.
+        let _ = free_tx.send(vec![0u8; CHUNK]);
+    }
+    let digest = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for (buf, n) in full_rx {
+                hasher.update(&buf[..n]);
+                // The reader may have stopped already; a buffer nobody takes is dropped.
+                let _ = free_tx.send(buf);
+            }
+            hasher.finalize()
+        });
+        let read = (|| -> Result<(), IngestError> {
+            while let Ok(mut buf) = free_rx.recv() {
+                let n = reader
+                    .read(&mut buf)
+                    .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
+                if n == 0 {
+                    break;
+                }
+                if head.len() < HEAD {
+                    let take = n.min(HEAD - head.len());
+                    head.extend_from_slice(&buf[..take]);
+                }
+                utf8.add(&buf[..n]);
+                if full_tx.send((buf, n)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(full_tx);
+        let digest = hasher.join();
+        read.map(|()| digest)
+    })?;
+    let digest =
+        digest.map_err(|_| IngestError::Invalid(format!("{}: hashing failed", path.display())))?;
+    Ok((hex(&digest), head, utf8))
+}
+
 fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read>, IngestError> {
     let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
     let buffered = BufReader::with_capacity(1 << 20, file);
@@ -171,8 +208,8 @@ fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read>, IngestError> {
     })
 }
 
-/// Counts, over a stream, the bytes that are not valid UTF-8 and the UTF-8 characters
-/// beyond ASCII.
+/// Counts, over a stream, the bytes that are not valid UTF-8, and the stretches of valid
+/// UTF-8 holding characters beyond ASCII.
 #[derive(Default)]
 struct Utf8Census {
     /// An incomplete character at the end of the last chunk.
@@ -224,9 +261,10 @@ impl Utf8Census {
     }
 }
 
-/// Bytes beyond ASCII (in valid UTF-8, the bytes of its multi-byte characters).
+/// 1 when the bytes hold one beyond ASCII (in valid UTF-8, a multi-byte character), else 0.
+/// Only whether any was seen matters, and `is_ascii` checks a word at a time.
 fn non_ascii(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b >= 0x80).count() as u64
+    u64::from(!bytes.is_ascii())
 }
 
 fn hex(bytes: &[u8]) -> String {
