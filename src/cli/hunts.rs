@@ -379,7 +379,7 @@ pub fn hunt(case: &CaseArgs, args: &HuntArgs) -> anyhow::Result<()> {
                 let keys: Vec<&str> = info.keys.iter().map(|(k, _)| k.as_str()).collect();
                 writeln!(
                     out,
-                    "\ndrill-down: the {} rows entering the last summarize, by {}",
+                    "\ndrill-down: the rows entering the last summarize ({} columns), by {}",
                     info.input_columns.len(),
                     keys.join(", ")
                 )?;
