@@ -97,22 +97,22 @@ impl Gen<'_> {
                     // a `where` kept one side's key non-empty, plain equality is the same
                     // and lets DuckDB push the other side's keys into its scan.
                     let known = |rel: &Rel, key: &String| {
-                        self.nonempty
+                        self.filters
                             .get(&rel.from)
-                            .is_some_and(|s| s.contains(key))
+                            .is_some_and(|f| f.nonempty.contains(key))
                     };
-                    let plain = known(&left, lk) || known(&right, rk);
-                    parts.push(
-                        if lty == KqlType::String && rty == KqlType::String && plain {
+                    parts.push(match (lty, rty) {
+                        (KqlType::String, KqlType::String)
+                            if known(&left, lk) || known(&right, rk) =>
+                        {
                             format!("{a} = {b}")
-                        } else if lty == KqlType::String && rty == KqlType::String {
+                        }
+                        (KqlType::String, KqlType::String) => {
                             format!("coalesce({a}, '') = coalesce({b}, '')")
-                        } else if lty == rty {
-                            format!("{a} IS NOT DISTINCT FROM {b}")
-                        } else {
-                            format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)")
-                        },
-                    );
+                        }
+                        _ if lty == rty => format!("{a} IS NOT DISTINCT FROM {b}"),
+                        _ => format!("CAST({a} AS VARCHAR) = CAST({b} AS VARCHAR)"),
+                    });
                 }
                 parts.join(" AND ")
             }

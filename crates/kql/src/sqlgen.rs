@@ -77,9 +77,6 @@ pub struct Gen<'a> {
     /// Whether the main pipeline's last `summarize` reads every column of its input, for
     /// drill-down to show.
     pub(super) drillable: bool,
-    /// The string columns each `where` stage keeps non-empty (`isnotempty`), so a join on
-    /// one of them can compare keys as they are: an empty key matches nothing there.
-    pub(super) nonempty: HashMap<String, BTreeSet<String>>,
     /// Each `sort` stage: the relation it sorts and its ORDER BY.
     sorts: HashMap<String, (Rel, String)>,
     /// How many times the `where`s after the operator being compiled read each column.
@@ -105,10 +102,21 @@ pub struct Gen<'a> {
     /// While compiling `extend`/`project`: whether the rows are serialized (window
     /// functions such as `prev()` need it). `None` elsewhere.
     window: Option<bool>,
-    /// For each `where` stage: the relation it filters first and all its predicates, so a
-    /// run of `where`s becomes one filter over that relation (each extra layer over a wide
-    /// table costs DuckDB milliseconds to bind and run).
-    filters: HashMap<String, (String, Vec<String>)>,
+    /// Each `where` stage by its CTE name.
+    pub(super) filters: HashMap<String, Filter>,
+}
+
+/// A `where` stage: a run of `where`s becomes one filter over the relation the first one
+/// reads (each extra layer over a wide table costs DuckDB milliseconds to bind and run).
+#[derive(Debug, Clone)]
+pub(super) struct Filter {
+    /// The relation the run of `where`s filters.
+    base: String,
+    /// Every predicate of the run, as SQL.
+    preds: Vec<String>,
+    /// The columns the run keeps non-empty (`isnotempty`), so a join on one of them can
+    /// compare keys as they are: an empty key matches nothing there.
+    pub(super) nonempty: BTreeSet<String>,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
@@ -230,7 +238,6 @@ impl<'a> Gen<'a> {
             after: Demand::All,
             filter_reads: HashMap::new(),
             sorts: HashMap::new(),
-            nonempty: HashMap::new(),
             drillable: false,
             idents: Default::default(),
             functions: HashMap::new(),
@@ -434,14 +441,15 @@ impl<'a> Gen<'a> {
                 if p.ty != KqlType::Bool {
                     return err(&pred.span, "`where` needs a boolean expression");
                 }
-                let (base, mut preds) = self
-                    .filters
-                    .get(&from)
-                    .cloned()
-                    .unwrap_or_else(|| (from.clone(), Vec::new()));
-                preds.push(format!("({})", p.sql));
+                let mut filter = self.filters.get(&from).cloned().unwrap_or_else(|| Filter {
+                    base: from.clone(),
+                    preds: Vec::new(),
+                    nonempty: BTreeSet::new(),
+                });
+                filter.preds.push(format!("({})", p.sql));
+                required_nonempty(pred, &mut filter.nonempty);
                 let input = Rel {
-                    from: base.clone(),
+                    from: filter.base.clone(),
                     ..rel.clone()
                 };
                 // A stage of this query has exactly the relation's columns: `*` keeps the
@@ -451,12 +459,13 @@ impl<'a> Gen<'a> {
                 } else {
                     self.col_list(&rel.cols, rel.ordered)
                 };
-                let sql = format!("SELECT {list} FROM {base} WHERE {}", preds.join(" AND "));
-                let mut nonempty = self.nonempty.get(&from).cloned().unwrap_or_default();
-                required_nonempty(pred, &mut nonempty);
+                let sql = format!(
+                    "SELECT {list} FROM {} WHERE {}",
+                    filter.base,
+                    filter.preds.join(" AND ")
+                );
                 let from = self.push_cte(sql);
-                self.filters.insert(from.clone(), (base, preds));
-                self.nonempty.insert(from.clone(), nonempty);
+                self.filters.insert(from.clone(), filter);
                 ("where", Rel { from, ..rel })
             }
             OpKind::Take(n) => {
