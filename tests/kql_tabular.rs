@@ -437,6 +437,19 @@ fn drill_down_input_and_unnamed_reads_keep_every_column() {
         "TimeGenerated,K,V"
     );
     // `arg_max(V, *)` reads columns it does not name.
+    // `column_ifexists` names its column in a string.
+    assert_eq!(
+        flat(rows(
+            &c,
+            "L | extend w = column_ifexists('V', 0) | project w"
+        )),
+        ["1", "2", "3", "4"]
+    );
+    // `distinct *` compares whole rows, so it reads them whole.
+    assert_eq!(
+        flat(rows(&c, "let d = L | distinct *; d | project V")),
+        ["1", "2", "3", "4"]
+    );
     let q = "let m = L | summarize arg_max(V, *) by K; m | project TimeGenerated, K";
     assert_eq!(
         flat(rows(&c, q)),

@@ -128,7 +128,8 @@ pub(super) fn lookup_demands(on: &[(String, String, Span)], after: &Demand) -> (
 
 impl Gen<'_> {
     /// The names `exprs` read, or `None` when they may read columns they do not name. A call
-    /// of a scalar user function reads what its body names too.
+    /// of a scalar user function reads what its body names too, and `column_ifexists` the
+    /// column its first argument names.
     fn reads<'e>(&self, exprs: impl IntoIterator<Item = &'e Expr>) -> Option<BTreeSet<String>> {
         let mut out = BTreeSet::new();
         for e in exprs {
@@ -138,8 +139,19 @@ impl Gen<'_> {
             names(e, &mut out);
             let mut called = Vec::new();
             visit(e, &mut |x| {
-                if let ExprKind::Call(name, _, _) = &x.kind {
+                if let ExprKind::Call(name, _, args) = &x.kind {
                     called.push(name.as_str());
+                    // `column_ifexists("Name", default)` names its column in a string.
+                    if let (
+                        "column_ifexists",
+                        Some(Expr {
+                            kind: ExprKind::Lit(Lit::Str(column)),
+                            ..
+                        }),
+                    ) = (name.as_str(), args.first())
+                    {
+                        out.insert(column.clone());
+                    }
                 }
             });
             for f in called.iter().filter_map(|n| self.functions.get(*n)) {
@@ -186,6 +198,8 @@ impl Gen<'_> {
         match &op.kind {
             OpKind::Where(p) => after.plus(self.reads([p])),
             OpKind::Extend(a) => after.plus(assigned(a)),
+            // `distinct *` (no columns named) compares whole rows.
+            OpKind::Distinct(a) if a.is_empty() => Demand::All,
             OpKind::Project(a) | OpKind::Distinct(a) => Demand::nothing().plus(assigned(a)),
             OpKind::Summarize { aggs, by } => {
                 Demand::nothing().plus(self.reads(aggs.iter().chain(by).map(|a| &a.expr)))
