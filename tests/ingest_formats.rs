@@ -609,3 +609,58 @@ fn reject_line_numbers_point_at_the_lines_in_the_file() {
         );
     }
 }
+
+#[test]
+fn a_held_back_row_reloads_the_file_through_the_staging_table() {
+    // Delimited files are converted straight from DuckDB's reader; a row that would be
+    // rejected rolls that back and the file is read again through the staging table,
+    // which numbers rows. The good rows must land once, the rejects once each, with
+    // their line numbers, and the connection's settings must be as before.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("DeviceNetworkEvents.csv");
+    let good = |port: &str| {
+        format!("\"10/21/2025, 12:00:01.633 PM\",ws-1,ConnectionSuccess,10.0.0.5,{port},1.2.3.4\n")
+    };
+    let mut content = String::from(
+        "\u{feff}TimeGenerated [UTC],DeviceName,ActionType,LocalIP,RemotePort,RemoteIP\n",
+    );
+    content += &good("443");
+    content += &good("4x3");
+    content += &good("80");
+    content += "too,many,columns,in,this,line,for,the,header\n";
+    content += &good("53");
+    std::fs::write(&csv, content).unwrap();
+    let case = Case::open_in_memory().unwrap();
+    let report = load(&case, std::slice::from_ref(&csv));
+    let file = &report.files[0];
+    assert_eq!(file.status, FileStatus::Loaded, "{:?}", file.status);
+    assert_eq!((file.rows_loaded, file.rows_rejected), (3, 2));
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM DeviceNetworkEvents WHERE RemotePort IN (443, 80, 53)"
+        ),
+        3
+    );
+    let mut stmt = case
+        .conn()
+        .prepare("SELECT line, reason FROM quarry_rejects ORDER BY line")
+        .unwrap();
+    let rejects: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects[0].0, 3);
+    assert!(rejects[0].1.contains("RemotePort"), "{rejects:?}");
+    assert_eq!(rejects[1].0, 5);
+    assert_eq!(
+        text(
+            &case,
+            "SELECT CAST(current_setting('preserve_insertion_order') AS VARCHAR)"
+        )
+        .as_deref(),
+        Some("true")
+    );
+}

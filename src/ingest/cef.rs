@@ -12,7 +12,7 @@ use crossbeam_channel::Sender;
 use duckdb::arrow::record_batch::RecordBatch;
 use quarry_formats::cef::{cef_time, parse_line};
 
-use super::commit::{create_stage, Counts, Raw, Staged};
+use super::commit::{create_stage, Counts, Raw, Rows, Staged};
 use super::load::{fill_raw_lines, reject_line, Reader};
 use super::mapping::{mappings, Mapping};
 use super::progress::Progress;
@@ -84,7 +84,7 @@ pub fn load(r: &mut Reader<'_>) -> Result<(String, Counts, u64), IngestError> {
         line: "__line".into(),
         raw: Raw::FileLines,
         constants: Vec::new(),
-        from: None,
+        from: Rows::Stage,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     fill_raw_lines(r)?;

@@ -30,10 +30,25 @@ pub struct Staged {
     pub raw: Raw,
     /// Extra constant columns (e.g. the source file of TI rows).
     pub constants: Vec<(String, String)>,
-    /// Where the rows are read from when not from the staging table: a reader's own query
-    /// with a `rowid` column (Parquet is converted straight from the file).
-    pub from: Option<String>,
+    /// Where the rows are read from.
+    pub from: Rows,
 }
+
+/// Where a commit reads the rows it converts.
+pub enum Rows {
+    /// The staging table.
+    Stage,
+    /// A reader's own query with a `rowid` column, read again by row number to record the
+    /// rejects (Parquet is converted straight from the file).
+    Numbered(String),
+    /// A reader's own query, read once (delimited text straight from read_csv): a row that
+    /// would be rejected ends the load with [`IngestError::HeldBack`], and the reader loads
+    /// the file again through the staging table.
+    OnePass(String),
+}
+
+/// The message of the SQL error a one-pass commit raises for a held-back row.
+const HELD_BACK: &str = "quarry: row held back: ";
 
 /// The raw text recorded with a rejected row.
 pub enum Raw {
@@ -250,10 +265,11 @@ pub fn commit(
         .collect();
     // A reader may stage typed values (Parquet): a staged column that is a plain stage
     // column of a type other than VARCHAR.
-    let from = staged
-        .from
-        .clone()
-        .unwrap_or_else(|| format!("temp.{STAGE}"));
+    let (from, one_pass) = match &staged.from {
+        Rows::Stage => (format!("temp.{STAGE}"), false),
+        Rows::Numbered(query) => (query.clone(), false),
+        Rows::OnePass(query) => (query.clone(), true),
+    };
     let stage_types = typed_stage_columns(conn, &from)?;
     let typed: Vec<Option<&String>> = staged
         .columns
@@ -302,10 +318,16 @@ pub fn commit(
             .unwrap_or_else(|| (name.to_string(), "VARCHAR".to_string()))
     };
 
-    // Level 0: the text value of every staged column.
+    // Level 0: the text value of every staged column. One-pass rows have no number: a
+    // rejected row sends the file through the staging table, which has.
+    let (rid, line) = if one_pass {
+        ("NULL", "NULL")
+    } else {
+        ("rowid", staged.line.as_str())
+    };
     let mut level0 = vec![
-        "rowid AS __rid".to_string(),
-        format!("{} AS __line", staged.line),
+        format!("{rid} AS __rid"),
+        format!("{line} AS __line"),
         format!(
             "{} AS __raw",
             match &staged.raw {
@@ -444,26 +466,45 @@ pub fn commit(
     let cols = insert_cols.join(", ");
     // The rows of one file need no order in the table, and keeping it makes DuckDB write a
     // wide table (CommonSecurityLog's 157 columns) on one thread.
+    let keep = if one_pass {
+        format!(
+            "CASE WHEN __reason = '' THEN true ELSE error({} || __reason) END",
+            lit(HELD_BACK)
+        )
+    } else {
+        "__reason = ''".to_string()
+    };
     conn.execute_batch("SET preserve_insertion_order = false")?;
     let inserted = conn.execute(
         &format!(
-            "INSERT INTO {} ({cols}) SELECT {cols} FROM ({converted}) WHERE __reason = ''",
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM ({converted}) WHERE {keep}",
             ident(&table)
         ),
         [],
     );
-    conn.execute_batch("RESET preserve_insertion_order")?;
-    let loaded = inserted? as u64;
+    let reset = conn.execute_batch("RESET preserve_insertion_order");
+    let loaded = inserted.map_err(|e| {
+        if e.to_string().contains(HELD_BACK) {
+            IngestError::HeldBack
+        } else {
+            IngestError::Duck(e)
+        }
+    })? as u64;
+    reset?;
     if let Some(m) = mapping {
         for (other, select) in &m.also {
             insert_also(conn, &converted, other, select)?;
         }
     }
-    let staged_rows: i64 =
-        conn.query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))?;
-    let rejected = u64::try_from(staged_rows)
-        .unwrap_or(0)
-        .saturating_sub(loaded);
+    let rejected = if one_pass {
+        0
+    } else {
+        let staged_rows: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))?;
+        u64::try_from(staged_rows)
+            .unwrap_or(0)
+            .saturating_sub(loaded)
+    };
     if rejected > 0 {
         let raw_json = if !matches!(staged.raw, Raw::FieldsJson) {
             "NULL".to_string()

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::commit::{line_of_row, Counts, Raw, Staged, STAGE};
+use super::commit::{line_of_row, Counts, Raw, Rows, Staged, STAGE};
 use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
@@ -76,8 +76,7 @@ pub fn resolve_table(
     })
 }
 
-/// Commits export columns `c0..cN` (named by `header`) into `table`, read from the staging
-/// table or from the reader's own query `from`.
+/// Commits export columns `c0..cN` (named by `header`) into `table`, read from `from`.
 pub fn finish(
     r: &Reader<'_>,
     header: &[String],
@@ -85,7 +84,7 @@ pub fn finish(
     mapping: Option<&Mapping>,
     line: &str,
     raw: Option<&str>,
-    from: Option<String>,
+    from: Rows,
 ) -> Result<Counts, IngestError> {
     let staged = Staged {
         columns: header
@@ -115,19 +114,13 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         .collect();
     let (table, mapping) = resolve_table(r, &header, None)?;
     let crlf = head.contains("\r\n");
-    let path = r.source.plain_path()?;
+    let path = r.source.csv_path()?;
     let options = format!(
         "delim={}, quote='\"', escape='\"', header=true, new_line={}",
         lit(&(delim as char).to_string()),
         if crlf { "'\\r\\n'" } else { "'\\n'" }
     );
-    let structural = read_csv_stage(
-        r,
-        &path.display().to_string(),
-        &options,
-        header.len(),
-        false,
-    )?;
+    let rows = csv_rows(r, &path.display().to_string(), &options, header.len())?;
     let counts = finish(
         r,
         &header,
@@ -135,36 +128,80 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         mapping.as_deref(),
         &line_of_row(1),
         None,
-        None,
+        rows,
     )?;
+    let structural = record_csv_rejects(r, false)?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }
 
+/// DuckDB's read_csv of a delimited file as text columns `c0..cN`, keeping malformed lines
+/// in temporary tables for [`record_csv_rejects`] (which the call first empties).
+fn read_csv_sql(
+    r: &Reader<'_>,
+    path: &str,
+    options: &str,
+    ncols: usize,
+) -> Result<String, IngestError> {
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{CSV_REJECTS}; DROP TABLE IF EXISTS temp.{CSV_SCANS};"
+    ))?;
+    let columns: Vec<String> = (0..ncols)
+        .map(|i| format!("{}: 'VARCHAR'", lit(&format!("c{i}"))))
+        .collect();
+    Ok(format!(
+        "read_csv({}, columns={{{}}}, {options},
+             auto_detect=false, store_rejects=true, rejects_table={}, rejects_scan={},
+             null_padding=false, max_line_size=16777216)",
+        lit(path),
+        columns.join(", "),
+        lit(CSV_REJECTS),
+        lit(CSV_SCANS),
+    ))
+}
+
+/// Fills the staging table with a delimited file's rows.
+fn stage_csv(r: &Reader<'_>, read: &str) -> Result<(), IngestError> {
+    r.conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{STAGE}; CREATE TEMP TABLE {STAGE} AS SELECT * FROM {read};"
+    ))?;
+    Ok(())
+}
+
+/// The rows of a delimited file for the commit: straight from read_csv, or, when the
+/// reader asks for it (a reload after a held-back row), through the staging table. Call
+/// [`record_csv_rejects`] after the commit.
+pub fn csv_rows(
+    r: &Reader<'_>,
+    path: &str,
+    options: &str,
+    ncols: usize,
+) -> Result<Rows, IngestError> {
+    let read = read_csv_sql(r, path, options, ncols)?;
+    if r.one_pass {
+        return Ok(Rows::OnePass(format!("(SELECT * FROM {read})")));
+    }
+    stage_csv(r, &read)?;
+    Ok(Rows::Stage)
+}
+
 /// Reads a delimited file into the staging table as text columns `c0..cN` with DuckDB's
-/// read_csv, recording malformed lines in quarry_rejects. With `comments`, lines starting
-/// with `#` are not rows and are neither counted nor rejected. Returns the rejected lines.
+/// read_csv, recording malformed lines in quarry_rejects. Returns the rejected lines.
 pub fn read_csv_stage(
     r: &Reader<'_>,
     path: &str,
     options: &str,
     ncols: usize,
-    comments: bool,
 ) -> Result<u64, IngestError> {
-    let columns: Vec<String> = (0..ncols)
-        .map(|i| format!("{}: 'VARCHAR'", lit(&format!("c{i}"))))
-        .collect();
-    r.conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.{CSV_REJECTS}; DROP TABLE IF EXISTS temp.{CSV_SCANS};
-         DROP TABLE IF EXISTS temp.{STAGE};
-         CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_csv({}, columns={{{}}}, {options},
-             auto_detect=false, store_rejects=true, rejects_table={}, rejects_scan={},
-             null_padding=false, max_line_size=16777216);",
-        lit(path),
-        columns.join(", "),
-        lit(CSV_REJECTS),
-        lit(CSV_SCANS),
-    ))?;
+    let read = read_csv_sql(r, path, options, ncols)?;
+    stage_csv(r, &read)?;
+    record_csv_rejects(r, false)
+}
+
+/// Records in quarry_rejects the malformed lines the last read_csv of this file met. With
+/// `comments`, lines starting with `#` are not rows and are neither counted nor rejected.
+/// Returns the rejected lines.
+pub fn record_csv_rejects(r: &Reader<'_>, comments: bool) -> Result<u64, IngestError> {
     let keep = if comments {
         "WHERE NOT starts_with(coalesce(csv_line, ''), '#')"
     } else {

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use super::commit::STAGE;
+use super::commit::{Rows, STAGE};
 use super::exports::{finish, normalise_header, resolve_table};
 use super::load::{ReadResult, Reader};
 use super::sink::StageSink;
@@ -91,7 +91,7 @@ fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
         mapping.as_deref(),
         "__line",
         Some("__raw"),
-        None,
+        Rows::Stage,
     )?;
     Ok((table, counts, bad))
 }
@@ -204,7 +204,7 @@ pub fn load_kusto_tables(r: &mut Reader<'_>) -> ReadResult {
         mapping.as_deref(),
         "__line",
         Some("__raw"),
-        None,
+        Rows::Stage,
     )?;
     Ok((target, counts, 0))
 }

@@ -31,6 +31,9 @@ pub struct Reader<'a> {
     pub table: Option<String>,
     /// Constant columns added to every row (e.g. the TI source file).
     pub constants: Vec<(String, String)>,
+    /// Delimited text may be converted straight from DuckDB's reader, in one pass; false on
+    /// the reload after a held-back row, which goes through the staging table.
+    pub one_pass: bool,
 }
 
 impl Reader<'_> {
@@ -195,20 +198,13 @@ pub fn load_file(
         progress,
         table: table.map(str::to_string),
         constants,
+        one_pass: true,
     };
-    let result = in_transaction(conn, || {
-        let (target, counts, parse_rejects) = read(&mut reader, format)?;
-        let read = counts.loaded + counts.rejected + parse_rejects;
-        register(
-            &reader,
-            format.name(),
-            &target,
-            read,
-            counts.loaded,
-            read - counts.loaded,
-        )?;
-        Ok((target, counts, parse_rejects))
-    });
+    let mut result = load_once(&mut reader, format);
+    if matches!(result, Err(IngestError::HeldBack)) {
+        reader.one_pass = false;
+        result = load_once(&mut reader, format);
+    }
     let mut outcome = FileOutcome::empty(path, FileStatus::Loaded);
     outcome.format = format.name().to_string();
     match result {
@@ -224,6 +220,24 @@ pub fn load_file(
         Err(e) => outcome.status = FileStatus::Failed(e.to_string()),
     }
     outcome
+}
+
+/// Reads and registers one file in one transaction.
+fn load_once(r: &mut Reader<'_>, format: Format) -> ReadResult {
+    let conn = r.conn;
+    in_transaction(conn, || {
+        let (target, counts, parse_rejects) = read(r, format)?;
+        let read = counts.loaded + counts.rejected + parse_rejects;
+        register(
+            r,
+            format.name(),
+            &target,
+            read,
+            counts.loaded,
+            read - counts.loaded,
+        )?;
+        Ok((target, counts, parse_rejects))
+    })
 }
 
 fn read(r: &mut Reader<'_>, format: Format) -> ReadResult {

@@ -181,6 +181,10 @@ pub enum IngestError {
     /// The engine reported an error.
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// A file read in one pass held a row that would be rejected; the load is rolled back
+    /// and the file read again through the staging table, which numbers its rows.
+    #[error("a row was held back; the file is read again through the staging table")]
+    HeldBack,
 }
 
 impl IngestError {

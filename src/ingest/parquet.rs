@@ -1,5 +1,6 @@
 //! Parquet exports, read with read_parquet; nested values are kept as JSON text.
 
+use super::commit::Rows;
 use super::exports::{finish, resolve_table};
 use super::load::{ReadResult, Reader};
 use super::sql::{ident, lit};
@@ -49,7 +50,7 @@ pub fn load_parquet(r: &mut Reader<'_>) -> ReadResult {
         mapping.as_deref(),
         "(rowid + 1)",
         None,
-        Some(from),
+        Rows::Numbered(from),
     )?;
     Ok((table, counts, 0))
 }

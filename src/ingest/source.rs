@@ -101,9 +101,7 @@ impl SourceFile {
     /// A path holding the decoded text: the file itself when it is plain, else a temporary
     /// decoded copy (deleted when this value is dropped).
     pub fn plain_path(&mut self) -> Result<PathBuf, IngestError> {
-        // DuckDB's readers expand * ? [ in paths, so such names are read through a copy.
-        let globby = self.path.to_string_lossy().contains(['*', '?', '[']);
-        if !self.gzip && !self.bom && self.encoding.is_none() && !globby {
+        if !self.gzip && !self.bom && self.encoding.is_none() && !self.globby() {
             return Ok(self.path.clone());
         }
         if let Some(t) = &self.plain {
@@ -120,6 +118,22 @@ impl SourceFile {
         let p = temp.0.clone();
         self.plain = Some(temp);
         Ok(p)
+    }
+
+    /// A path DuckDB's CSV reader can read: [`SourceFile::plain_path`], except that a file
+    /// whose only difference from plain text is a UTF-8 byte-order mark is read in place
+    /// (every delimited reader skips its first line, where the mark is, and DuckDB's
+    /// reader drops the mark itself).
+    pub fn csv_path(&mut self) -> Result<PathBuf, IngestError> {
+        if self.bom && !self.gzip && !self.globby() {
+            return Ok(self.path.clone());
+        }
+        self.plain_path()
+    }
+
+    fn globby(&self) -> bool {
+        // DuckDB's readers expand * ? [ in paths, so such names are read through a copy.
+        self.path.to_string_lossy().contains(['*', '?', '['])
     }
 
     /// The decoded head as text (lossy).

@@ -10,7 +10,7 @@ use quarry_formats::winevent::{
 };
 use quick_xml::escape::escape;
 
-use super::commit::{Raw, Staged};
+use super::commit::{Raw, Rows, Staged};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, WinEventSettings};
 use super::sink::StageSink;
@@ -118,7 +118,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         line: "__line".into(),
         raw: Raw::FieldsJson,
         constants: Vec::new(),
-        from: None,
+        from: Rows::Stage,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
     Ok((mapping.table.clone(), counts, 0))

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::commit::{Raw, Staged};
+use super::commit::{Raw, Rows, Staged};
 use super::load::{load_file, reject_line, ReadResult, Reader};
 use super::mapping::mappings;
 use super::progress::Progress;
@@ -216,7 +216,7 @@ pub fn load_stix(r: &mut Reader<'_>) -> ReadResult {
         } else {
             r.constants.clone()
         },
-        from: None,
+        from: Rows::Stage,
     };
     let counts = r.commit(&staged, TABLE, Some(mapping))?;
     Ok((TABLE.to_string(), counts, rejected))

@@ -1,7 +1,7 @@
 //! AWS VPC flow logs (space-separated text, `-` for no value) → AWSVPCFlow via read_csv.
 
 use super::commit::{line_of_row, Raw, Staged};
-use super::exports::read_csv_stage;
+use super::exports::{csv_rows, record_csv_rejects};
 use super::load::{ReadResult, Reader};
 use super::mapping::mappings;
 use super::sql::lit;
@@ -39,7 +39,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
     } else {
         DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect()
     };
-    let path = r.source.plain_path()?;
+    let path = r.source.csv_path()?;
     let options = format!(
         "delim=' ', quote='', escape='', header={has_header}, new_line={}",
         if head.contains("\r\n") {
@@ -48,13 +48,7 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
             "'\\n'"
         }
     );
-    let structural = read_csv_stage(
-        r,
-        &path.display().to_string(),
-        &options,
-        fields.len(),
-        false,
-    )?;
+    let rows = csv_rows(r, &path.display().to_string(), &options, fields.len())?;
     let staged = Staged {
         columns: fields
             .iter()
@@ -68,9 +62,10 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
         line: line_of_row(u64::from(has_header)),
         raw: Raw::FieldsJson,
         constants: Vec::new(),
-        from: None,
+        from: rows,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
+    let structural = record_csv_rejects(r, false)?;
     r.progress.add(r.source.size);
     Ok((mapping.table.clone(), counts, structural))
 }

@@ -63,6 +63,7 @@ pub fn import_watchlist(
         progress: &progress,
         table: None,
         constants: Vec::new(),
+        one_pass: false,
     };
     let loaded = in_transaction(case.conn(), || load(&mut reader, name, key, delim))?;
     usize::try_from(loaded).map_err(|_| IngestError::Invalid("row count overflow".into()))
@@ -103,13 +104,7 @@ fn load(r: &mut Reader<'_>, name: &str, key: Option<&str>, delim: u8) -> Result<
             "'\\n'"
         }
     );
-    let rejected = read_csv_stage(
-        r,
-        &path.display().to_string(),
-        &options,
-        header.len(),
-        false,
-    )?;
+    let rejected = read_csv_stage(r, &path.display().to_string(), &options, header.len())?;
     let table = table_name(name);
     let mut cols: Vec<String> = header
         .iter()

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use quarry_formats::zeek::{duck_type, parse_header, ZeekHeader};
 
 use super::commit::{line_of_row, Raw, Staged};
-use super::exports::read_csv_stage;
+use super::exports::{csv_rows, record_csv_rejects};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
 use super::sql::lit;
@@ -77,19 +77,13 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
             (table, Cow::Owned(m))
         }
     };
-    let path = r.source.plain_path()?;
+    let path = r.source.csv_path()?;
     let options = format!(
         "delim={}, quote='', escape='', header=false, skip={}",
         lit(&h.separator),
         h.header_lines
     );
-    let structural = read_csv_stage(
-        r,
-        &path.display().to_string(),
-        &options,
-        h.fields.len(),
-        true,
-    )?;
+    let rows = csv_rows(r, &path.display().to_string(), &options, h.fields.len())?;
     let staged = Staged {
         columns: h
             .fields
@@ -101,9 +95,10 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
         line: line_of_row(h.header_lines as u64),
         raw: Raw::FieldsJson,
         constants: r.constants.clone(),
-        from: None,
+        from: rows,
     };
     let counts = r.commit(&staged, &table, Some(&mapping))?;
+    let structural = record_csv_rejects(r, true)?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }
