@@ -10,6 +10,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use quarry::hunts::pages::{self, PageQuery, FIRST_PAGE};
 use quarry::hunts::run::{run_hunt, run_hunt_kept};
+use quarry::investigate::entity::Entity;
+use quarry::investigate::pivot::{kept_hunt_matches, KeptResult};
 use quarry::tui::protocol::{Reply, Request};
 use quarry::tui::worker::WorkerHandle;
 use serde_json::Value;
@@ -153,6 +155,25 @@ fn pages_filtered_and_sorted_by_duckdb_match_the_whole_result() {
     sorted.sort_by_key(|r| std::cmp::Reverse(r["ConnectionCount"].as_i64().unwrap()));
     assert_eq!(addresses(&rows), addresses(&sorted));
 
+    // A pivot on a value of the result lists this hunt with the hits that name it.
+    let entity = Entity::detect(all[0]["External_IP"].as_str().unwrap(), None);
+    worker.tx.send(Request::Pivot(entity.clone())).unwrap();
+    let Reply::Pivoted(p) = next_reply(&worker) else {
+        panic!("no pivot");
+    };
+    let expected: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| entity.matches_json(r))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let found = p
+        .hunts
+        .iter()
+        .find(|m| m.id == hunt)
+        .expect("the hunt is listed");
+    assert_eq!(found.hits, expected);
+
     // Writing the report reopens the case, which drops the kept result: the worker runs the
     // hunt again and still answers.
     let report = dir.path().join("report.md");
@@ -237,4 +258,50 @@ fn a_large_result_is_kept_whole_and_sent_a_page_at_a_time() {
         (a, b) => b.is_none().cmp(&a.is_none()).reverse(),
     });
     assert_eq!(ports, expected);
+
+    // A pivot searches every kept hit, not only the first page: a value of the last hit.
+    let entity = Entity::detect(
+        full.hits[full.hit_count - 1]["DstIpAddr"].as_str().unwrap(),
+        None,
+    );
+    let expected: Vec<usize> = full
+        .hits
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| entity.matches_json(r))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(expected.last().is_some_and(|&n| n > FIRST_PAGE));
+    let results = [KeptResult {
+        id: &hunt.id,
+        name: &hunt.name,
+        table: table.clone(),
+        columns: &kept.columns,
+    }];
+    let matches = kept_hunt_matches(case.conn(), &entity, &results).unwrap();
+    assert_eq!(matches.len(), 1);
+    assert_eq!(matches[0].hits, expected);
+    // A cell holding a network names every address in it.
+    let networks = quarry::formats::hunt::parse_kql(
+        "test/networks.kql",
+        "networks",
+        "NetworkSessions | take 1500 | project SrcIpAddr, Net = '10.0.0.0/8'",
+    )
+    .unwrap();
+    let table = pages::table_for(&networks.id);
+    let kept = run_hunt_kept(case.conn(), &catalog, &networks, &[], None, &table);
+    assert_eq!(kept.hit_count, 1500);
+    let results = [KeptResult {
+        id: &networks.id,
+        name: &networks.name,
+        table,
+        columns: &kept.columns,
+    }];
+    let inside = Entity::detect("10.255.255.254", None);
+    let matches = kept_hunt_matches(case.conn(), &inside, &results).unwrap();
+    assert_eq!(matches[0].hits, (1..=1500).collect::<Vec<_>>());
+    let outside = Entity::detect("192.0.2.1", None);
+    assert!(kept_hunt_matches(case.conn(), &outside, &results)
+        .unwrap()
+        .is_empty());
 }

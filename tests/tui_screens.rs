@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use quarry::hunts::run::{RunResult, Status};
 use quarry::investigate::entity::{Entity, EntityKind};
 use quarry::investigate::findings::{Finding, NewFinding, Severity};
-use quarry::investigate::pivot::{IntelMatch, Pivot, TableMatches};
+use quarry::investigate::pivot::{HuntMatch, IntelMatch, Pivot, TableMatches};
 use quarry::investigate::timeline::Timeline;
 use quarry::kql::{ColumnDef, KqlType};
 use quarry::tui::app::{App, Effect, Focus, DEBOUNCE};
@@ -922,7 +922,11 @@ fn pivot_reply(value: &str) -> Reply {
             .to_vec(),
             rows: vec![row.clone(), row],
         }],
-        hunts: Vec::new(),
+        hunts: vec![HuntMatch {
+            id: "probe".into(),
+            name: "Port probe".into(),
+            hits: vec![1],
+        }],
         watchlists: Vec::new(),
         intel: vec![IntelMatch {
             indicator: json!({"ThreatType": "C2", "Description": "beacon"}),
@@ -952,7 +956,7 @@ fn pivot_chooses_a_value_stacks_walks_back_and_zooms_the_window() {
         .data
         .as_ref()
         .expect("the reply fills the waiting pivot");
-    assert_eq!(data.hunts.len(), 1, "the hunt whose hit names it is listed");
+    assert_eq!(data.hunts.len(), 1, "the hunts the worker found are kept");
     assert_eq!(data.hunts[0].id, "probe");
     assert_eq!(data.hunts[0].hits, vec![1]);
     let s = screen(&app, now, 110, 30);

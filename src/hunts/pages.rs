@@ -78,17 +78,7 @@ pub fn read(
     let filter = if needle.is_empty() {
         String::new()
     } else {
-        let any: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                format!(
-                    "contains(lower(CAST({} AS VARCHAR)), {})",
-                    quote_ident(&c.name),
-                    quote_str(&needle)
-                )
-            })
-            .collect();
-        format!("WHERE coalesce({}, false)", any.join(" OR "))
+        format!("WHERE {}", containing(columns, &[needle]))
     };
     let order = match query
         .sort
@@ -110,15 +100,62 @@ pub fn read(
         "SELECT * FROM temp.{name} {filter} {order} LIMIT {} OFFSET {}",
         query.limit, query.offset
     );
-    let dynamic: Vec<usize> = columns
+    Ok(Page {
+        start: query.offset,
+        rows: json_rows(conn, &sql, &dynamic_columns(columns))?,
+        total: usize::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Every row of the kept result in `table` with a cell whose lower-cased text contains one
+/// of `needles` (lower-case), with its position (1-based) in the hunt's order.
+pub fn rows_containing(
+    conn: &Connection,
+    table: &str,
+    columns: &[ColumnDef],
+    needles: &[String],
+) -> anyhow::Result<Vec<(usize, Value)>> {
+    const POSITION: &str = "__quarry_position";
+    let sql = format!(
+        "SELECT * FROM (SELECT *, row_number() OVER (ORDER BY rowid) AS {POSITION}
+                        FROM temp.{}) WHERE {} ORDER BY {POSITION}",
+        quote_ident(table),
+        containing(columns, needles)
+    );
+    let rows = json_rows(conn, &sql, &dynamic_columns(columns))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut row| {
+            let position = row.as_object_mut()?.remove(POSITION)?.as_u64()?;
+            Some((usize::try_from(position).ok()?, row))
+        })
+        .collect())
+}
+
+/// SQL true for a row with a cell whose lower-cased text contains one of `needles`.
+fn containing(columns: &[ColumnDef], needles: &[String]) -> String {
+    let mut any = Vec::new();
+    for c in columns {
+        for needle in needles {
+            any.push(format!(
+                "contains(lower(CAST({} AS VARCHAR)), {})",
+                quote_ident(&c.name),
+                quote_str(needle)
+            ));
+        }
+    }
+    if any.is_empty() {
+        return "false".into();
+    }
+    format!("coalesce({}, false)", any.join(" OR "))
+}
+
+/// Positions of the dynamic (JSON) columns, which are written as JSON values.
+fn dynamic_columns(columns: &[ColumnDef]) -> Vec<usize> {
+    columns
         .iter()
         .enumerate()
         .filter(|(_, c)| c.ty == KqlType::Dynamic)
         .map(|(i, _)| i)
-        .collect();
-    Ok(Page {
-        start: query.offset,
-        rows: json_rows(conn, &sql, &dynamic)?,
-        total: usize::try_from(total).unwrap_or(0),
-    })
+        .collect()
 }

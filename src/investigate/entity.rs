@@ -169,6 +169,26 @@ impl Entity {
         }
     }
 
+    /// Lower-cased texts of which every cell naming the entity contains one: the value
+    /// (also as JSON writes it, for cells holding JSON), and for addresses `/` (a network
+    /// that holds it) and, for IPv6, `:` (another spelling of it). A prefilter for SQL.
+    pub fn needles(&self) -> Vec<String> {
+        let value = self.value.to_lowercase();
+        let mut out = vec![value.clone()];
+        let escaped = Value::String(value.clone()).to_string();
+        let escaped = escaped.trim_matches('"');
+        if escaped != value {
+            out.push(escaped.to_string());
+        }
+        if self.kind == EntityKind::Ip {
+            out.push("/".into());
+            if value.contains(':') {
+                out.push(":".into());
+            }
+        }
+        out
+    }
+
     /// Whether any value in a JSON row (searching inside lists) is this entity.
     pub fn matches_json(&self, value: &Value) -> bool {
         match value {

@@ -11,9 +11,10 @@ use super::entity::{Entity, EntityKind};
 use super::timeline::{width_for, Timeline};
 use crate::engine::output::query_rows;
 use crate::engine::{Case, CLOCK_FORMAT};
+use crate::hunts::pages::rows_containing;
 use crate::hunts::run::RunResult;
 use crate::kql::functions::quote_ident;
-use crate::kql::Catalog;
+use crate::kql::{Catalog, ColumnDef};
 
 /// The events of one table that involve the entity.
 #[derive(Debug, Clone)]
@@ -216,6 +217,49 @@ fn timeline(
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(Timeline::from_buckets(width, &buckets))
+}
+
+/// A hunt's result kept in a temporary table (see `hunts::pages`).
+pub struct KeptResult<'a> {
+    /// Hunt id.
+    pub id: &'a str,
+    /// Hunt name.
+    pub name: &'a str,
+    /// The temporary table holding every hit.
+    pub table: String,
+    /// The result's columns.
+    pub columns: &'a [ColumnDef],
+}
+
+/// The hunts whose kept results mention the entity, with the hit numbers: every hit is
+/// searched, not only those the workbench holds. A result no longer kept is left out.
+pub fn kept_hunt_matches(
+    conn: &Connection,
+    entity: &Entity,
+    kept: &[KeptResult<'_>],
+) -> anyhow::Result<Vec<HuntMatch>> {
+    let needles = entity.needles();
+    let mut out = Vec::new();
+    for result in kept {
+        let rows = match rows_containing(conn, &result.table, result.columns, &needles) {
+            Ok(rows) => rows,
+            Err(e) if e.to_string().contains("does not exist") => continue,
+            Err(e) => return Err(e),
+        };
+        let hits: Vec<usize> = rows
+            .iter()
+            .filter(|(_, row)| entity.matches_json(row))
+            .map(|(position, _)| *position)
+            .collect();
+        if !hits.is_empty() {
+            out.push(HuntMatch {
+                id: result.id.to_string(),
+                name: result.name.to_string(),
+                hits,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The hunts whose hits mention the entity, with the hit numbers.

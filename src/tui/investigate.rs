@@ -11,7 +11,7 @@ use crate::investigate::capture::Label;
 use crate::investigate::coverage::{self, HuntTags, TacticRow};
 use crate::investigate::entity::Entity;
 use crate::investigate::findings::{parse_tags, Edit, Finding, Severity};
-use crate::investigate::pivot::{hunt_matches, Pivot};
+use crate::investigate::pivot::Pivot;
 
 /// What a finding form keeps.
 #[derive(Debug, Clone)]
@@ -476,11 +476,9 @@ impl App {
         Vec::new()
     }
 
-    /// A pivot came back: it fills the pivot waiting for it, with the hunts whose latest
-    /// hits mention the entity.
-    pub(super) fn on_pivoted(&mut self, mut p: Pivot) -> Vec<Effect> {
-        let runs: Vec<_> = self.hunts.iter().filter_map(|h| h.result.clone()).collect();
-        p.hunts = hunt_matches(&p.entity, &runs);
+    /// A pivot came back (with the hunts whose kept results mention the entity): it fills
+    /// the pivot waiting for it.
+    pub(super) fn on_pivoted(&mut self, p: Pivot) -> Vec<Effect> {
         if let Some(view) = self
             .pivots
             .iter_mut()

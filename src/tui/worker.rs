@@ -19,8 +19,9 @@ use crate::hunts::pages::{self, Page, PageQuery};
 use crate::hunts::run::{ensure_watchlists, history, record, run_hunt_kept};
 use crate::hunts::Hunt;
 use crate::ingest::{load_paths, LoadOptions};
+use crate::investigate::capture;
 use crate::investigate::findings::{self, NewFinding};
-use crate::investigate::{capture, pivot::pivot};
+use crate::investigate::pivot::{kept_hunt_matches, pivot, KeptResult, Pivot};
 use crate::kql::ColumnDef;
 use crate::sanitize::for_terminal;
 
@@ -280,7 +281,7 @@ fn serve(
                     replies.send(console(&case, &catalog, &text))?;
                 }
                 Request::Pivot(entity) => {
-                    let reply = match pivot(&case, &catalog, &entity, &[], PIVOT_ROWS) {
+                    let reply = match pivot_with_hunts(&case, &catalog, &lib, &kept, &entity) {
                         Ok(p) => Reply::Pivoted(Box::new(p)),
                         Err(e) => Reply::Failed(format!("pivot on {}: {e:#}", entity.value)),
                     };
@@ -402,6 +403,33 @@ fn latest_only(batch: Vec<Request>) -> Vec<Request> {
 
 /// The results the worker keeps for paging: hunt id → (generation, result columns).
 type Kept = HashMap<String, (u64, Vec<ColumnDef>)>;
+
+/// Everything the case knows about `entity`, with the hunts whose kept results (every hit,
+/// in library order) mention it.
+fn pivot_with_hunts(
+    case: &Case,
+    catalog: &crate::kql::Catalog,
+    lib: &Library,
+    kept: &Kept,
+    entity: &crate::investigate::entity::Entity,
+) -> anyhow::Result<Pivot> {
+    let mut p = pivot(case, catalog, entity, &[], PIVOT_ROWS)?;
+    let results: Vec<KeptResult<'_>> = lib
+        .hunts
+        .iter()
+        .filter_map(|h| {
+            let (_, columns) = kept.get(&h.id)?;
+            Some(KeptResult {
+                id: &h.id,
+                name: &h.name,
+                table: pages::table_for(&h.id),
+                columns,
+            })
+        })
+        .collect();
+    p.hunts = kept_hunt_matches(case.conn(), entity, &results)?;
+    Ok(p)
+}
 
 /// A page of the result kept for `job`'s hunt and generation; `None` when none is kept.
 fn read_kept(
