@@ -922,11 +922,18 @@ fn pivot_reply(value: &str) -> Reply {
             .to_vec(),
             rows: vec![row.clone(), row],
         }],
-        hunts: vec![HuntMatch {
-            id: "probe".into(),
-            name: "Port probe".into(),
-            hits: vec![1],
-        }],
+        hunts: vec![
+            HuntMatch {
+                id: "probe".into(),
+                name: "Port probe".into(),
+                hits: vec![1],
+            },
+            HuntMatch {
+                id: "sweep".into(),
+                name: "Wide sweep".into(),
+                hits: (1..=1500).collect(),
+            },
+        ],
         watchlists: Vec::new(),
         intel: vec![IntelMatch {
             indicator: json!({"ThreatType": "C2", "Description": "beacon"}),
@@ -956,7 +963,7 @@ fn pivot_chooses_a_value_stacks_walks_back_and_zooms_the_window() {
         .data
         .as_ref()
         .expect("the reply fills the waiting pivot");
-    assert_eq!(data.hunts.len(), 1, "the hunts the worker found are kept");
+    assert_eq!(data.hunts.len(), 2, "the hunts the worker found are kept");
     assert_eq!(data.hunts[0].id, "probe");
     assert_eq!(data.hunts[0].hits, vec![1]);
     let s = screen(&app, now, 110, 30);

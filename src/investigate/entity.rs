@@ -201,9 +201,59 @@ impl Entity {
     }
 }
 
+/// How many items of a list cell are offered to pivot on.
+const LIST_ITEMS: usize = 20;
+
+/// The values of a cell one can pivot on: the cell itself, or the items of a JSON list (the
+/// addresses a `make_set` gathered); nothing for an empty cell, a time or very long text.
+pub fn pivot_values(cell: &str) -> Vec<String> {
+    let v = cell.trim();
+    if v.is_empty() || v.len() >= 2_000 || is_time(v) {
+        return Vec::new();
+    }
+    if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(v) {
+        return items
+            .iter()
+            .filter_map(|item| match item {
+                Value::String(s) => Some(s.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty() && !is_time(s))
+            .take(LIST_ITEMS)
+            .collect();
+    }
+    vec![v.to_string()]
+}
+
+/// Whether text is a date and time as quarry writes them (ISO 8601, `T` or space).
+fn is_time(text: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").is_ok()
+        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_offer_their_items_and_times_are_not_values() {
+        assert_eq!(pivot_values(" 10.0.0.5 "), vec!["10.0.0.5"]);
+        assert_eq!(
+            pivot_values(r#"["10.20.1.25", "10.20.1.26", 443, null, ""]"#),
+            vec!["10.20.1.25", "10.20.1.26", "443"]
+        );
+        assert!(pivot_values("2025-11-19T16:00:00Z").is_empty());
+        assert!(pivot_values("2025-11-19 16:00:00.123").is_empty());
+        assert!(pivot_values("   ").is_empty());
+        assert_eq!(pivot_values("[not json"), vec!["[not json"]);
+        let many: Vec<String> = (0..50).map(|i| format!("\"h{i}\"")).collect();
+        assert_eq!(
+            pivot_values(&format!("[{}]", many.join(","))).len(),
+            LIST_ITEMS
+        );
+    }
 
     #[test]
     fn kinds_are_told_apart() {

@@ -9,7 +9,7 @@ use super::keymap::Action;
 use super::protocol::Request;
 use crate::investigate::capture::Label;
 use crate::investigate::coverage::{self, HuntTags, TacticRow};
-use crate::investigate::entity::Entity;
+use crate::investigate::entity::{pivot_values, Entity};
 use crate::investigate::findings::{parse_tags, Edit, Finding, Severity};
 use crate::investigate::pivot::Pivot;
 
@@ -270,10 +270,11 @@ impl App {
         let items: Vec<(String, String, Entity)> = columns
             .into_iter()
             .zip(texts)
-            .filter(|(c, v)| !v.trim().is_empty() && c != "TimeGenerated" && v.len() < 2_000)
-            .map(|(c, v)| {
-                let e = Entity::detect(&v, Some(&c));
-                (c, v, e)
+            .flat_map(|(c, cell)| {
+                pivot_values(&cell).into_iter().map(move |v| {
+                    let e = Entity::detect(&v, Some(&c));
+                    (c.clone(), v, e)
+                })
             })
             .collect();
         if items.is_empty() {

@@ -83,7 +83,7 @@ pub fn draw_pivot(f: &mut Frame, app: &App, p: &PivotView, theme: &Theme, area: 
     let hunts: Vec<String> = d
         .hunts
         .iter()
-        .map(|h| format!("{} (hit {})", h.id, join(&h.hits)))
+        .map(|h| format!("{} ({})", h.name, hit_numbers(&h.hits)))
         .collect();
     lines.push(Line::from(vec![
         Span::styled("hunts: ", theme.accent),
@@ -203,6 +203,17 @@ pub fn draw_pivot(f: &mut Frame, app: &App, p: &PivotView, theme: &Theme, area: 
         theme,
         events,
     );
+}
+
+/// "hit 3", "hits 1, 4", or the first few of many and how many in all.
+fn hit_numbers(hits: &[usize]) -> String {
+    const SHOWN: usize = 5;
+    let word = if hits.len() == 1 { "hit" } else { "hits" };
+    if hits.len() <= SHOWN {
+        format!("{word} {}", join(hits))
+    } else {
+        format!("{word} {} … {} in all", join(&hits[..SHOWN]), hits.len())
+    }
 }
 
 fn join(items: &[usize]) -> String {
