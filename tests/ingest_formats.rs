@@ -664,3 +664,28 @@ fn a_held_back_row_reloads_the_file_through_the_staging_table() {
         Some("true")
     );
 }
+
+#[test]
+fn a_zeek_log_read_twice_in_one_pass_counts_its_malformed_lines_once() {
+    // Zeek dns rows go to ZeekDns and DnsEvents, so the one-pass load reads the file twice;
+    // a line with too few fields is recorded once, with its line number.
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(fixture("sample/zeek/dns.log")).unwrap();
+    let mut lines: Vec<&str> = original.lines().collect();
+    let first_row = lines.iter().position(|l| !l.starts_with('#')).unwrap();
+    lines.insert(first_row + 2, "short\tline");
+    let log = dir.path().join("dns.log");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let case = Case::open_in_memory().unwrap();
+    let file = &load(&case, std::slice::from_ref(&log)).files[0];
+    assert_eq!(file.rows_rejected, 1, "{file:?}");
+    assert_eq!(
+        int(&case, "SELECT line FROM quarry_rejects"),
+        first_row as i64 + 3
+    );
+    assert_eq!(
+        int(&case, "SELECT count(*) FROM ZeekDns"),
+        file.rows_loaded as i64
+    );
+    assert!(int(&case, "SELECT count(*) FROM DnsEvents") > 0);
+}
