@@ -3,6 +3,8 @@
 
 use std::io::BufRead;
 
+use duckdb::OptionalExt;
+
 use super::commit::{Rows, STAGE};
 use super::exports::{finish, normalise_header, resolve_table};
 use super::load::{ReadResult, Reader};
@@ -10,89 +12,90 @@ use super::sink::StageSink;
 use super::sql::{ident, lit};
 use super::IngestError;
 
-/// Stages JSON objects held in `quarry_json(__line, __raw)`: one text column per key.
-/// Returns the keys in order of first appearance and the rows that are not objects.
-fn stage_json_objects(r: &Reader<'_>) -> Result<(Vec<String>, u64), IngestError> {
+/// The JSON objects held in `quarry_json(__line, __raw)`, as a query the commit reads: one
+/// text column per key (`c0..cN`), with each row's `__line` (also its `rowid`) and `__raw`.
+/// Rows that are not objects are recorded as rejects and left out first. Returns the keys in
+/// order of first appearance, the query, and the rows rejected.
+fn json_objects(r: &Reader<'_>) -> Result<(Vec<String>, String, u64), IngestError> {
     let conn = r.conn;
     // Rows that are not JSON objects are rejected as they are.
+    let not_object = "coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'";
     let bad = conn.execute(
-        "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
-         SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
-                                          ELSE 'malformed JSON' END
-         FROM temp.quarry_json
-         WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
+        &format!(
+            "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+             SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
+                                              ELSE 'malformed JSON' END
+             FROM temp.quarry_json WHERE {not_object}"
+        ),
         duckdb::params![r.source.sha256, r.path_text],
     )?;
-    conn.execute_batch(
-        "DELETE FROM temp.quarry_json
-         WHERE coalesce(json_type(TRY_CAST(__raw AS JSON)), '') <> 'OBJECT'",
-    )?;
+    if bad > 0 {
+        conn.execute_batch(&format!("DELETE FROM temp.quarry_json WHERE {not_object}"))?;
+    }
+    // Every row left is an object, so the JSON functions can read the text as it is.
     let mut stmt = conn.prepare(
-        "SELECT k FROM (SELECT unnest(json_keys(CAST(__raw AS JSON))) AS k, __line FROM temp.quarry_json)
+        "SELECT k FROM (SELECT unnest(json_keys(__raw)) AS k, __line FROM temp.quarry_json)
          GROUP BY k ORDER BY min(__line), k",
     )?;
     let keys: Vec<String> = stmt
         .query_map([], |row| row.get(0))?
         .collect::<duckdb::Result<_>>()?;
-    let paths: Vec<String> = keys
-        .iter()
-        .map(|k| lit(&format!("$.\"{}\"", k.replace('"', "\\\""))))
-        .collect();
-    let cols: Vec<String> = (0..keys.len())
-        .map(|i| format!("__v[{}] AS {}", i + 1, ident(&format!("c{i}"))))
-        .collect();
-    let select = if keys.is_empty() {
-        "__line, __raw".to_string()
+    let query = if keys.is_empty() {
+        "(SELECT __line AS rowid, __line, __raw FROM temp.quarry_json)".to_string()
     } else {
+        let cols: Vec<String> = (0..keys.len())
+            .map(|i| format!("__v[{}] AS {}", i + 1, ident(&format!("c{i}"))))
+            .collect();
         format!(
-            "__line, __raw, {} FROM (SELECT __line, __raw, json_extract_string(CAST(__raw AS JSON), [{}]) AS __v",
+            "(SELECT __line AS rowid, __line, __raw, {} FROM (
+                SELECT __line, __raw, json_extract_string(__raw, [{}]) AS __v FROM temp.quarry_json))",
             cols.join(", "),
-            paths.join(", ")
+            keys.iter().map(|k| lit(&key_path(k))).collect::<Vec<_>>().join(", ")
         )
     };
-    let from = if keys.is_empty() {
-        " FROM temp.quarry_json".to_string()
-    } else {
-        " FROM temp.quarry_json)".to_string()
-    };
-    conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.{STAGE};
-         CREATE TEMP TABLE {STAGE} AS SELECT {select}{from};
-         DROP TABLE temp.quarry_json;"
-    ))?;
-    Ok((keys, u64::try_from(bad).unwrap_or(0)))
+    Ok((keys, query, u64::try_from(bad).unwrap_or(0)))
 }
 
-/// The Zeek `_path` of staged JSON rows, when they carry one.
+/// The JSON path of a top-level key.
+fn key_path(key: &str) -> String {
+    format!("$.\"{}\"", key.replace('"', "\\\""))
+}
+
+/// The Zeek `_path` of the JSON rows, when they carry one.
 fn zeek_path_of(r: &Reader<'_>, keys: &[String]) -> Result<Option<String>, IngestError> {
-    let Some(i) = keys.iter().position(|k| k == "_path") else {
+    if !keys.iter().any(|k| k == "_path") {
         return Ok(None);
-    };
-    let p: Option<String> = r.conn.query_row(
-        &format!(
-            "SELECT any_value({}) FROM temp.{STAGE}",
-            ident(&format!("c{i}"))
-        ),
-        [],
-        |row| row.get(0),
-    )?;
+    }
+    let path = lit(&key_path("_path"));
+    let p: Option<String> = r
+        .conn
+        .query_row(
+            &format!(
+                "SELECT json_extract_string(__raw, {path}) AS p FROM temp.quarry_json
+                 WHERE p IS NOT NULL LIMIT 1"
+            ),
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
     Ok(p)
 }
 
 fn load_json_rows(r: &mut Reader<'_>) -> ReadResult {
-    let (keys, bad) = stage_json_objects(r)?;
+    let (keys, query, bad) = json_objects(r)?;
     let zeek = zeek_path_of(r, &keys)?;
-    let header: Vec<String> = keys.clone();
-    let (table, mapping) = resolve_table(r, &header, zeek.as_deref())?;
+    let (table, mapping) = resolve_table(r, &keys, zeek.as_deref())?;
     let counts = finish(
         r,
-        &header,
+        &keys,
         &table,
         mapping.as_deref(),
         "__line",
         Some("__raw"),
-        Rows::Stage,
+        Rows::Numbered(query),
     )?;
+    r.conn
+        .execute_batch("DROP TABLE IF EXISTS temp.quarry_json")?;
     Ok((table, counts, bad))
 }
 
