@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use duckdb::{params, Connection};
+use duckdb::{params, Connection, OptionalExt};
 
 use super::mapping::{mappings, Mapping};
 use super::sql::{convert, ident, kind_of, lit, timestamp, Kind};
@@ -117,31 +117,33 @@ fn typed_stage_columns(
 /// A table's columns as (name, DuckDB type), in order.
 pub type Columns = Vec<(String, String)>;
 
-/// The real name and columns of a main-schema table, or None when it does not exist.
+/// The real name and columns of a main-schema table, or None when it does not exist. Only
+/// that table is described: listing every column of the case would bind its views too.
 pub fn table_columns(
     conn: &Connection,
     table: &str,
 ) -> Result<Option<(String, Columns)>, IngestError> {
-    let mut stmt = conn.prepare(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns
-         WHERE table_schema = 'main' AND lower(table_name) = lower(?)
-         ORDER BY ordinal_position",
-    )?;
-    let rows = stmt.query_map(params![table], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    let mut name = None;
-    let mut cols = Vec::new();
-    for row in rows {
-        let (t, c, ty) = row?;
-        name.get_or_insert(t);
-        cols.push((c, ty));
-    }
-    Ok(name.map(|n| (n, cols)))
+    let name: Option<String> = conn
+        .query_row(
+            "SELECT table_name FROM duckdb_tables()
+             WHERE database_name = current_database() AND schema_name = 'main'
+               AND lower(table_name) = lower(?)
+             ORDER BY table_name LIMIT 1",
+            params![table],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
+        lit(&format!("main.{}", ident(&name)))
+    ))?;
+    let cols = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<duckdb::Result<Columns>>()?;
+    Ok(Some((name, cols)))
 }
 
 /// Makes sure `table` exists with the mapping's columns and every (column, type) in
