@@ -10,7 +10,7 @@ use super::detect::{detect, Format};
 use super::mapping::Mapping;
 use super::progress::Progress;
 use super::source::SourceFile;
-use super::walk::{expand, Entry, Role};
+use super::walk::{expand, Role};
 use super::{
     cef, exports, json, rebuild_views, sysmon, ti, vpcflow, watchlist, zeek, FileOutcome,
     FileStatus, IngestError, LoadOptions, LoadReport,
@@ -120,40 +120,55 @@ pub fn load_paths(
     let progress = Progress::new(opts.progress, total, opts.observer.clone());
     let mut report = LoadReport::default();
     let mut done = 0u64;
-    for entry in &entries {
-        progress.file(&entry.path.display().to_string());
-        let outcome = load_entry(case, entry, opts.table.as_deref(), &progress);
-        done += std::fs::metadata(&entry.path).map(|m| m.len()).unwrap_or(0);
-        progress.set(done);
-        report.files.push(outcome);
-    }
+    let table = opts.table.as_deref();
+    std::thread::scope(|scope| {
+        // Log files are hashed and sniffed on a thread of their own, a file ahead: the next
+        // file's hash is computed while this one loads.
+        let (tx, opened) = crossbeam_channel::bounded::<Result<SourceFile, IngestError>>(1);
+        let logs = &entries;
+        scope.spawn(move || {
+            for entry in logs
+                .iter()
+                .filter(|e| matches!(e.role, Role::Auto | Role::Ti))
+            {
+                if tx.send(SourceFile::open(&entry.path)).is_err() {
+                    return;
+                }
+            }
+        });
+        for entry in &entries {
+            progress.file(&entry.path.display().to_string());
+            let outcome = match &entry.role {
+                Role::ExternalData(rel) => copy_external(case, &entry.path, rel),
+                Role::Watchlist => watchlist::load_entry(case, &entry.path),
+                Role::Ti | Role::Auto => {
+                    let source = opened.recv().unwrap_or_else(|_| {
+                        Err(IngestError::Invalid("the hashing thread stopped".into()))
+                    });
+                    let (explicit, table, constants) = match entry.role {
+                        Role::Ti => (true, Some(ti::TABLE), ti::constants(&entry.path)),
+                        _ => (entry.explicit, table, Vec::new()),
+                    };
+                    load_source(
+                        case,
+                        &entry.path,
+                        source,
+                        explicit,
+                        table,
+                        &progress,
+                        constants,
+                    )
+                }
+            };
+            done += std::fs::metadata(&entry.path).map(|m| m.len()).unwrap_or(0);
+            progress.set(done);
+            report.files.push(outcome);
+        }
+    });
     progress.finish();
     case.refresh_auto_clock()?;
     rebuild_views(case)?;
     Ok(report)
-}
-
-fn load_entry(case: &Case, entry: &Entry, table: Option<&str>, progress: &Progress) -> FileOutcome {
-    match &entry.role {
-        Role::ExternalData(rel) => copy_external(case, &entry.path, rel),
-        Role::Watchlist => watchlist::load_entry(case, &entry.path),
-        Role::Ti => load_file(
-            case,
-            &entry.path,
-            true,
-            Some(ti::TABLE),
-            progress,
-            ti::constants(&entry.path),
-        ),
-        Role::Auto => load_file(
-            case,
-            &entry.path,
-            entry.explicit,
-            table,
-            progress,
-            Vec::new(),
-        ),
-    }
 }
 
 /// Loads one file of logs (or TI) in one transaction.
@@ -165,7 +180,21 @@ pub fn load_file(
     progress: &Progress,
     constants: Vec<(String, String)>,
 ) -> FileOutcome {
-    let source = match SourceFile::open(path) {
+    let source = SourceFile::open(path);
+    load_source(case, path, source, explicit, table, progress, constants)
+}
+
+/// Loads one file of logs (or TI), already hashed and sniffed, in one transaction.
+fn load_source(
+    case: &Case,
+    path: &Path,
+    source: Result<SourceFile, IngestError>,
+    explicit: bool,
+    table: Option<&str>,
+    progress: &Progress,
+    constants: Vec<(String, String)>,
+) -> FileOutcome {
+    let source = match source {
         Ok(s) => s,
         Err(e) => return FileOutcome::empty(path, FileStatus::Failed(e.to_string())),
     };
