@@ -3,6 +3,9 @@
 //! must), and loads it into Sentinel-named tables through the declarative mappings in
 //! `mappings/`. Every file loads in one transaction; rows that do not parse are kept in
 //! `quarry_rejects`; content already loaded (same sha256 after gunzip) is skipped.
+//! Delimited text, JSON and Parquet are converted straight from what the reader gives; a
+//! delimited file with a row to reject is read again through a staging table, which numbers
+//! the rows for `quarry_rejects`. CEF and XML are parsed into that staging table.
 //!
 //! | content (plain, gzip, UTF-8 BOM or UTF-16) | reader | table |
 //! |---|---|---|
