@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::run::json_rows;
 use crate::kql::functions::{quote_ident, quote_str};
-use crate::kql::{ColumnDef, KqlType};
+use crate::kql::{json_columns, ColumnDef};
 
 /// A result of at most this many hits comes to the workbench whole (it filters and sorts
 /// it itself); a larger one comes as its first this-many rows and the rest on request.
@@ -102,7 +102,7 @@ pub fn read(
     );
     Ok(Page {
         start: query.offset,
-        rows: json_rows(conn, &sql, &dynamic_columns(columns))?,
+        rows: json_rows(conn, &sql, &json_columns(columns))?,
         total: usize::try_from(total).unwrap_or(0),
     })
 }
@@ -122,7 +122,7 @@ pub fn rows_containing(
         quote_ident(table),
         containing(columns, needles)
     );
-    let rows = json_rows(conn, &sql, &dynamic_columns(columns))?;
+    let rows = json_rows(conn, &sql, &json_columns(columns))?;
     Ok(rows
         .into_iter()
         .filter_map(|mut row| {
@@ -148,14 +148,4 @@ fn containing(columns: &[ColumnDef], needles: &[String]) -> String {
         return "false".into();
     }
     format!("coalesce({}, false)", any.join(" OR "))
-}
-
-/// Positions of the dynamic (JSON) columns, which are written as JSON values.
-fn dynamic_columns(columns: &[ColumnDef]) -> Vec<usize> {
-    columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.ty == KqlType::Dynamic)
-        .map(|(i, _)| i)
-        .collect()
 }

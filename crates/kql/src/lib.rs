@@ -143,13 +143,18 @@ pub struct Compiled {
 impl Compiled {
     /// Indexes of the result columns that hold dynamic (JSON) values.
     pub fn json_columns(&self) -> Vec<usize> {
-        self.columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.ty == KqlType::Dynamic)
-            .map(|(i, _)| i)
-            .collect()
+        json_columns(&self.columns)
     }
+}
+
+/// Indexes of the columns that hold dynamic (JSON) values.
+pub fn json_columns(columns: &[ColumnDef]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.ty == KqlType::Dynamic)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Compiles KQL `text` to DuckDB SQL for `catalog`.
