@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -165,8 +164,8 @@ fn scan(
     const CHUNK: usize = 1 << 20;
     let mut head = Vec::with_capacity(HEAD);
     let mut utf8 = Utf8Census::default();
-    let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(2);
-    let (free_tx, free_rx) = mpsc::sync_channel::<Vec<u8>>(3);
+    let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<u8>, usize)>(2);
+    let (free_tx, free_rx) = crossbeam_channel::bounded::<Vec<u8>>(3);
     for _ in 0..3 {
         // Cannot fail: the channel has room for the three buffers.
         let _ = free_tx.send(vec![0u8; CHUNK]);
