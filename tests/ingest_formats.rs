@@ -615,12 +615,15 @@ fn a_held_back_row_reloads_the_file_through_the_staging_table() {
     // Delimited files are converted straight from DuckDB's reader; a row that would be
     // rejected rolls that back and the file is read again through the staging table,
     // which numbers rows. The good rows must land once, the rejects once each, with
-    // their line numbers, and the connection's settings must be as before.
+    // their line numbers, and the connection's settings must be as before. An integer
+    // column is read by read_csv itself: a port that is no number is a reject of the read,
+    // named by its column.
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("DeviceNetworkEvents.csv");
-    let good = |port: &str| {
-        format!("\"10/21/2025, 12:00:01.633 PM\",ws-1,ConnectionSuccess,10.0.0.5,{port},1.2.3.4\n")
+    let row = |time: &str, port: &str| {
+        format!("\"{time}\",ws-1,ConnectionSuccess,10.0.0.5,{port},1.2.3.4\n")
     };
+    let good = |port: &str| row("10/21/2025, 12:00:01.633 PM", port);
     let mut content = String::from(
         "\u{feff}TimeGenerated [UTC],DeviceName,ActionType,LocalIP,RemotePort,RemoteIP\n",
     );
@@ -628,13 +631,14 @@ fn a_held_back_row_reloads_the_file_through_the_staging_table() {
     content += &good("4x3");
     content += &good("80");
     content += "too,many,columns,in,this,line,for,the,header\n";
+    content += &row("the day before yesterday", "22");
     content += &good("53");
     std::fs::write(&csv, content).unwrap();
     let case = Case::open_in_memory().unwrap();
     let report = load(&case, std::slice::from_ref(&csv));
     let file = &report.files[0];
     assert_eq!(file.status, FileStatus::Loaded, "{:?}", file.status);
-    assert_eq!((file.rows_loaded, file.rows_rejected), (3, 2));
+    assert_eq!((file.rows_loaded, file.rows_rejected), (3, 3));
     assert_eq!(
         int(
             &case,
@@ -651,10 +655,13 @@ fn a_held_back_row_reloads_the_file_through_the_staging_table() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects.len(), 3, "{rejects:?}");
     assert_eq!(rejects[0].0, 3);
-    assert!(rejects[0].1.contains("RemotePort"), "{rejects:?}");
+    assert!(rejects[0].1.contains("\"RemotePort\""), "{rejects:?}");
+    assert!(!rejects[0].1.contains("\"c4\""), "{rejects:?}");
     assert_eq!(rejects[1].0, 5);
+    assert_eq!(rejects[2].0, 6);
+    assert!(rejects[2].1.contains("TimeGenerated"), "{rejects:?}");
     assert_eq!(
         text(
             &case,

@@ -4,11 +4,11 @@
 
 use std::borrow::Cow;
 
-use super::commit::{line_of_row, Counts, Raw, Rows, Staged, STAGE};
+use super::commit::{line_of_row, table_columns, Columns, Counts, Raw, Rows, Staged, STAGE};
 use super::detect::{split_fields, Format};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
-use super::sql::lit;
+use super::sql::{kind_of, lit, Kind};
 use super::zeek::file_stem_word;
 use super::{json, parquet, ti, IngestError};
 
@@ -113,6 +113,7 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         .map(|(i, h)| normalise_header(h, i))
         .collect();
     let (table, mapping) = resolve_table(r, &header, None)?;
+    let types = column_types(r, &header, &table, mapping.as_deref())?;
     let crlf = head.contains("\r\n");
     let path = r.source.csv_path()?;
     let options = format!(
@@ -120,34 +121,74 @@ fn load_delimited(r: &mut Reader<'_>, delim: u8) -> ReadResult {
         lit(&(delim as char).to_string()),
         if crlf { "'\\r\\n'" } else { "'\\n'" }
     );
-    let rows = csv_rows(r, &path.display().to_string(), &options, header.len())?;
-    let counts = finish(
-        r,
-        &header,
-        &table,
-        mapping.as_deref(),
-        &line_of_row(1),
-        None,
-        rows,
-    )?;
-    let structural = record_csv_rejects(r, false)?;
+    let (rows, line) = csv_rows(r, &path.display().to_string(), &options, &types, 1)?;
+    let counts = finish(r, &header, &table, mapping.as_deref(), &line, None, rows)?;
+    let structural = record_csv_rejects(r, false, &header)?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }
 
-/// DuckDB's read_csv of a delimited file as text columns `c0..cN`, keeping malformed lines
-/// in temporary tables for [`record_csv_rejects`] (which the call first empties).
+/// The type read_csv gives each column of an export. A column the target table keeps as an
+/// integer is parsed by read_csv itself, which is quicker than reading text and converting
+/// it after; a value that is no integer then makes its line a reject of the read, with the
+/// line and the value. DuckDB's reader also takes hexadecimal (`0x1bb`) and rounds a
+/// fraction, which quarry's own text conversion rejects. Lenient columns (kept when they do
+/// not read) and a repeated header name stay text.
+fn column_types(
+    r: &Reader<'_>,
+    header: &[String],
+    table: &str,
+    mapping: Option<&Mapping>,
+) -> Result<Vec<String>, IngestError> {
+    let known: Columns = table_columns(r.conn, table)?
+        .map(|(_, c)| c)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(mapping.map(Mapping::columns).unwrap_or_default())
+        .collect();
+    let lenient = |h: &str| {
+        mapping
+            .and_then(|m| m.lenient.as_ref())
+            .is_some_and(|l| l.columns.iter().any(|c| c.eq_ignore_ascii_case(h)))
+    };
+    Ok(header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let repeated = header[..i].iter().any(|x| x.eq_ignore_ascii_case(h));
+            let ty = known
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(h))
+                .map(|(_, t)| t.to_ascii_uppercase());
+            match ty {
+                Some(t) if is_integer(&t) && !repeated && !lenient(h) => t,
+                _ => "VARCHAR".to_string(),
+            }
+        })
+        .collect())
+}
+
+/// Whether a DuckDB type is one of the integer types.
+fn is_integer(ty: &str) -> bool {
+    kind_of(ty) == Kind::Number && ty.contains("INT")
+}
+
+/// DuckDB's read_csv of a delimited file as columns `c0..cN` of the given types, keeping
+/// malformed lines in temporary tables for [`record_csv_rejects`] (which the call first
+/// empties).
 fn read_csv_sql(
     r: &Reader<'_>,
     path: &str,
     options: &str,
-    ncols: usize,
+    types: &[String],
 ) -> Result<String, IngestError> {
     r.conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.{CSV_REJECTS}; DROP TABLE IF EXISTS temp.{CSV_SCANS};"
     ))?;
-    let columns: Vec<String> = (0..ncols)
-        .map(|i| format!("{}: 'VARCHAR'", lit(&format!("c{i}"))))
+    let columns: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("{}: {}", lit(&format!("c{i}")), lit(ty)))
         .collect();
     Ok(format!(
         "read_csv({}, columns={{{}}}, {options},
@@ -168,45 +209,92 @@ fn stage_csv(r: &Reader<'_>, read: &str) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// The rows of a delimited file for the commit: straight from read_csv, or, when the
-/// reader asks for it (a reload after a held-back row), through the staging table. Call
-/// [`record_csv_rejects`] after the commit.
+/// The rows of a delimited file (columns of the given types, after `lines_before` lines
+/// that are not rows) for the commit, and the SQL for a row's line number: straight from
+/// read_csv, or, when the reader asks for it (a reload after a held-back row), through the
+/// staging table. Call [`record_csv_rejects`] after the commit.
 pub fn csv_rows(
     r: &Reader<'_>,
     path: &str,
     options: &str,
-    ncols: usize,
-) -> Result<Rows, IngestError> {
-    let read = read_csv_sql(r, path, options, ncols)?;
+    types: &[String],
+    lines_before: u64,
+) -> Result<(Rows, String), IngestError> {
+    let read = read_csv_sql(r, path, options, types)?;
     if r.one_pass {
-        return Ok(Rows::OnePass(format!("(SELECT * FROM {read})")));
+        let rows = Rows::OnePass(format!("(SELECT * FROM {read})"));
+        return Ok((rows, line_of_row(lines_before)));
     }
     stage_csv(r, &read)?;
-    Ok(Rows::Stage)
+    Ok((Rows::Stage, staged_line(r, lines_before)?))
 }
 
-/// Reads a delimited file into the staging table as text columns `c0..cN` with DuckDB's
-/// read_csv, recording malformed lines in quarry_rejects. Returns the rejected lines.
+/// The SQL for a staged row's line number in its file. The lines read_csv set aside
+/// (malformed, or a value it could not read) have no staged row, so each moves the rows
+/// after it down a line: the k-th of them (from 0), at line L, moves every row that would
+/// be at line L - k or later.
+fn staged_line(r: &Reader<'_>, lines_before: u64) -> Result<String, IngestError> {
+    let mut stmt = r.conn.prepare(&format!(
+        "SELECT DISTINCT line FROM temp.{CSV_REJECTS} WHERE line IS NOT NULL ORDER BY line"
+    ))?;
+    let set_aside = stmt
+        .query_map([], |row| row.get::<_, i64>(0))?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    if set_aside.is_empty() {
+        return Ok(line_of_row(lines_before));
+    }
+    let first: Option<i64> =
+        r.conn
+            .query_row(&format!("SELECT min(rowid) FROM temp.{STAGE}"), [], |row| {
+                row.get(0)
+            })?;
+    let unmoved = format!("(rowid - {} + {})", first.unwrap_or(0), lines_before + 1);
+    let from: Vec<String> = (0i64..)
+        .zip(&set_aside)
+        .map(|(k, line)| (line - k).to_string())
+        .collect();
+    Ok(format!(
+        "({unmoved} + len(list_filter([{}], lambda m: m <= {unmoved})))",
+        from.join(", ")
+    ))
+}
+
+/// Reads a delimited file with the given header into the staging table as text columns
+/// `c0..cN` with DuckDB's read_csv, recording malformed lines in quarry_rejects. Returns the
+/// rejected lines.
 pub fn read_csv_stage(
     r: &Reader<'_>,
     path: &str,
     options: &str,
-    ncols: usize,
+    header: &[String],
 ) -> Result<u64, IngestError> {
-    let read = read_csv_sql(r, path, options, ncols)?;
+    let read = read_csv_sql(r, path, options, &text_columns(header.len()))?;
     stage_csv(r, &read)?;
-    record_csv_rejects(r, false)
+    record_csv_rejects(r, false, header)
 }
 
-/// Records in quarry_rejects the malformed lines the last read_csv of this file met. With
-/// `comments`, lines starting with `#` are not rows and are neither counted nor rejected.
-/// Returns the rejected lines.
-pub fn record_csv_rejects(r: &Reader<'_>, comments: bool) -> Result<u64, IngestError> {
+/// `n` text columns for [`csv_rows`].
+pub fn text_columns(n: usize) -> Vec<String> {
+    vec!["VARCHAR".to_string(); n]
+}
+
+/// Records in quarry_rejects the malformed lines the last read_csv of this file met, naming
+/// a column by its name in `header` rather than `cN`. With `comments`, lines starting with
+/// `#` are not rows and are neither counted nor rejected. Returns the rejected lines.
+pub fn record_csv_rejects(
+    r: &Reader<'_>,
+    comments: bool,
+    header: &[String],
+) -> Result<u64, IngestError> {
     let keep = if comments {
         "WHERE NOT starts_with(coalesce(csv_line, ''), '#')"
     } else {
         ""
     };
+    let names = format!(
+        "([{}]::VARCHAR[])",
+        header.iter().map(|h| lit(h)).collect::<Vec<_>>().join(", ")
+    );
     let n: i64 = r.conn.query_row(
         &format!("SELECT count(DISTINCT line) FROM temp.{CSV_REJECTS} {keep}"),
         [],
@@ -216,7 +304,9 @@ pub fn record_csv_rejects(r: &Reader<'_>, comments: bool) -> Result<u64, IngestE
         &format!(
             "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
              SELECT ?, ?, line, any_value(csv_line),
-                    string_agg(DISTINCT CAST(error_type AS VARCHAR) || ': ' || error_message, '; ')
+                    string_agg(DISTINCT CAST(error_type AS VARCHAR) || ': ' ||
+                      coalesce(replace(error_message, '\"' || column_name || '\"',
+                                       '\"' || {names}[CAST(column_idx AS BIGINT)] || '\"'), error_message), '; ')
              FROM temp.{CSV_REJECTS} {keep} GROUP BY line"
         ),
         duckdb::params![r.source.sha256, r.path_text],

@@ -1,7 +1,7 @@
 //! AWS VPC flow logs (space-separated text, `-` for no value) → AWSVPCFlow via read_csv.
 
-use super::commit::{line_of_row, Raw, Staged};
-use super::exports::{csv_rows, record_csv_rejects};
+use super::commit::{Raw, Staged};
+use super::exports::{csv_rows, record_csv_rejects, text_columns};
 use super::load::{ReadResult, Reader};
 use super::mapping::mappings;
 use super::sql::lit;
@@ -48,7 +48,13 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
             "'\\n'"
         }
     );
-    let rows = csv_rows(r, &path.display().to_string(), &options, fields.len())?;
+    let (rows, line) = csv_rows(
+        r,
+        &path.display().to_string(),
+        &options,
+        &text_columns(fields.len()),
+        u64::from(has_header),
+    )?;
     let staged = Staged {
         columns: fields
             .iter()
@@ -59,13 +65,13 @@ pub fn load(r: &mut Reader<'_>) -> ReadResult {
                 (format!("nullif({col}, {})", lit("-")), target)
             })
             .collect(),
-        line: line_of_row(u64::from(has_header)),
+        line,
         raw: Raw::FieldsJson,
         constants: Vec::new(),
         from: rows,
     };
     let counts = r.commit(&staged, &mapping.table, Some(mapping))?;
-    let structural = record_csv_rejects(r, false)?;
+    let structural = record_csv_rejects(r, false, &fields)?;
     r.progress.add(r.source.size);
     Ok((mapping.table.clone(), counts, structural))
 }

@@ -104,7 +104,7 @@ fn load(r: &mut Reader<'_>, name: &str, key: Option<&str>, delim: u8) -> Result<
             "'\\n'"
         }
     );
-    let rejected = read_csv_stage(r, &path.display().to_string(), &options, header.len())?;
+    let rejected = read_csv_stage(r, &path.display().to_string(), &options, &header)?;
     let table = table_name(name);
     let mut cols: Vec<String> = header
         .iter()

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use quarry_formats::zeek::{duck_type, parse_header, ZeekHeader};
 
-use super::commit::{line_of_row, Raw, Staged};
-use super::exports::{csv_rows, record_csv_rejects};
+use super::commit::{Raw, Staged};
+use super::exports::{csv_rows, record_csv_rejects, text_columns};
 use super::load::{ReadResult, Reader};
 use super::mapping::{mappings, zeek_table_name, Mapping};
 use super::sql::lit;
@@ -83,7 +83,13 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
         lit(&h.separator),
         h.header_lines
     );
-    let rows = csv_rows(r, &path.display().to_string(), &options, h.fields.len())?;
+    let (rows, line) = csv_rows(
+        r,
+        &path.display().to_string(),
+        &options,
+        &text_columns(h.fields.len()),
+        h.header_lines as u64,
+    )?;
     let staged = Staged {
         columns: h
             .fields
@@ -92,13 +98,13 @@ pub fn load_tsv(r: &mut Reader<'_>) -> ReadResult {
             .enumerate()
             .map(|(i, (f, t))| (field_expr(&format!("c{i}"), t, &h), f.clone()))
             .collect(),
-        line: line_of_row(h.header_lines as u64),
+        line,
         raw: Raw::FieldsJson,
         constants: r.constants.clone(),
         from: rows,
     };
     let counts = r.commit(&staged, &table, Some(&mapping))?;
-    let structural = record_csv_rejects(r, true)?;
+    let structural = record_csv_rejects(r, true, &h.fields)?;
     r.progress.add(r.source.size);
     Ok((table, counts, structural))
 }
