@@ -131,6 +131,61 @@ fn consecutive_wheres_keep_their_own_precedence() {
 }
 
 #[test]
+fn stages_over_a_where_read_its_table_in_the_same_select() {
+    let c = case();
+    // A project that keeps columns, then a summarize: both read the table under the
+    // `where` in one SELECT, and the group key, coalesced there, is not coalesced again.
+    let q = "T | where N > 1 | project N, Name | summarize n = count(), s = sum(N) by Name | order by s desc";
+    let sql = compiled(&c, q).sql;
+    assert_eq!(sql.matches(" FROM \"T\"").count(), 1, "{sql}");
+    assert!(
+        sql.contains(r#"FROM "T" WHERE (("N" > 1)) GROUP BY 1"#),
+        "{sql}"
+    );
+    assert!(sql.contains(r#"SELECT "Name" AS "Name""#), "{sql}");
+    // `take` is a stage of its own: the same answer the long way.
+    let apart = "T | where N > 1 | take 1000 | project N, Name | summarize n = count(), s = sum(N) by Name | order by s desc";
+    assert!(compiled(&c, apart).sql.matches(" AS (").count() >= 3);
+    assert_eq!(rows(&c, q), rows(&c, apart));
+    assert!(!rows(&c, q).is_empty());
+    // A project right after a join that picks and renames columns selects from the join.
+    let q = "T | where N > 0 | join kind=inner (T | project N, Other = Ip) on N | project Who = Name, Other | summarize c = count() by Who, Other";
+    let sql = compiled(&c, q).sql;
+    assert!(sql.contains(r#"l."Name" AS "Who""#), "{sql}");
+    let apart = "T | where N > 0 | join kind=inner (T | project N, Other = Ip) on N | take 1000 | project Who = Name, Other | summarize c = count() by Who, Other";
+    let (mut merged, mut long) = (rows(&c, q), rows(&c, apart));
+    merged.sort();
+    long.sort();
+    assert_eq!(merged, long);
+    assert_eq!(merged.len(), 4, "{merged:?}");
+    // A where whose predicate reads another stage keeps that stage in the query.
+    let q = "let top = T | summarize m = max(N); T | where N == toscalar(top) | project Name";
+    assert_eq!(rows(&c, q).len(), 1);
+}
+
+#[test]
+fn a_key_computed_from_other_keys_is_computed_per_group() {
+    let c = case();
+    // `extend D = f(Name) | where p(D) | summarize ... by D, Name` groups by Name first and
+    // computes D per group; the rows and the column order are those of the query as written.
+    let q = "let skip = dynamic(['bob smith']); T | extend D = tolower(Name) | where D !in (skip) | summarize s = sum(Bytes), n = count() by D, Name | order by Name asc";
+    let sql = compiled(&c, q).sql;
+    let grouped = sql.find("GROUP BY").expect("a GROUP BY");
+    assert!(sql.find("lower(").is_some_and(|at| at > grouped), "{sql}");
+    let apart = "let skip = dynamic(['bob smith']); T | extend D = tolower(Name) | where D !in (skip) | take 1000 | summarize s = sum(Bytes), n = count() by D, Name | order by Name asc";
+    let expected = rows(&c, apart);
+    assert_eq!(rows(&c, q), expected);
+    // NULL and '' are one name in Kusto: one group of two rows.
+    assert_eq!(expected.len(), 3, "{expected:?}");
+    assert_eq!(expected[0], ["", "", "900", "2"]);
+    assert_eq!(expected[1], ["alice", "Alice", "100", "1"]);
+    // An aggregation of the computed column keeps the query as written.
+    let q = "T | extend D = tolower(Name) | summarize m = max(D) by D, Name";
+    let sql = compiled(&c, q).sql;
+    assert!(sql.find("lower(") < sql.find("GROUP BY"), "{sql}");
+}
+
+#[test]
 fn in_and_not_in_with_literal_and_let_bound_lists() {
     let c = case();
     let q = "let names = dynamic(['Alice', 'Bob Smith']); T | where Name in (names)";

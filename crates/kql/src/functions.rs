@@ -197,12 +197,43 @@ pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// Whether `sql` is one `coalesce(..., '')` as a whole, which is never null: the text of a
+/// string already read as Kusto reads it. Quoted text and identifiers are skipped when the
+/// parentheses are matched.
+fn is_coalesced(sql: &str) -> bool {
+    let Some(inner) = sql.strip_prefix("coalesce(") else {
+        return false;
+    };
+    if !sql.ends_with(", '')") {
+        return false;
+    }
+    let mut depth = 1usize;
+    let mut quote: Option<char> = None;
+    for (i, ch) in inner.char_indices() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1 == inner.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The value as a Kusto string (`tostring`): never NULL, datetimes in ISO 8601 with `Z`.
 pub fn to_string(t: &Typed) -> Typed {
     if let Some(Lit::Str(_)) = t.lit {
         return t.clone();
     }
     let sql = match t.ty {
+        KqlType::String if is_coalesced(&t.sql) => t.sql.clone(),
         KqlType::String => format!("coalesce({}, '')", t.sql),
         KqlType::DateTime => format!(
             "coalesce(strftime({x}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({x}) % 1000000 = 0 \
@@ -866,6 +897,20 @@ mod tests {
 
     fn col(sql: &str, ty: KqlType) -> Typed {
         Typed::new(format!("\"{sql}\""), ty)
+    }
+
+    #[test]
+    fn text_already_coalesced_is_not_coalesced_again() {
+        let once = to_string(&col("s", KqlType::String));
+        assert_eq!(to_string(&once).sql, "coalesce(\"s\", '')");
+        // Two values joined are not one coalesce: the second may be null.
+        let joined = Typed::new("coalesce(\"a\", '') || nullif(\"b\", '')", KqlType::String);
+        assert!(to_string(&joined).sql.starts_with("coalesce(coalesce("));
+        let quoted = Typed::new(
+            "coalesce(\"a)\", ')') || nullif(\"b\", '')",
+            KqlType::String,
+        );
+        assert!(to_string(&quoted).sql.starts_with("coalesce(coalesce("));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod diag;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+mod regroup;
 mod reshape;
 mod series;
 mod sources;

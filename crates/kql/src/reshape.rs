@@ -1,11 +1,13 @@
 //! Operators that reshape rows: `join`, `mv-expand`, `parse`, and the `evaluate` plugins
 //! `bag_unpack` and `pivot` (whose output columns depend on the data, read by a probe).
 
+use std::collections::HashMap;
+
 use super::ast::*;
 use super::demand::lookup_demands;
 use super::functions::{self, quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
 use super::lexer::Span;
-use super::sqlgen::{err, is_hidden, regex_escape, Gen, Rel, R};
+use super::sqlgen::{err, is_hidden, regex_escape, Gen, Joined, Rel, R};
 use super::{ColumnDef, KqlType};
 
 /// Most distinct values a data-dependent plugin turns into columns.
@@ -144,35 +146,43 @@ impl Gen<'_> {
         };
         let mut sel = Vec::new();
         let mut cols = Vec::new();
+        let mut sources = HashMap::new();
         if keep_left {
             for c in &lcols {
                 sel.push(format!("{lq}.{}", self.id(&c.name)));
+                sources.insert(self.id(&c.name), format!("{lq}.{}", self.id(&c.name)));
                 cols.push(c.clone());
             }
         }
         if keep_right {
             for (c, n) in rcols.iter().zip(&rnames) {
                 sel.push(format!("{rq}.{} AS {}", self.id(&c.name), self.id(n)));
+                sources.insert(self.id(n), format!("{rq}.{}", self.id(&c.name)));
                 cols.push(ColumnDef {
                     name: n.clone(),
                     ty: c.ty,
                 });
             }
         }
-        let sql = if keep_left {
+        let joins = if keep_left {
             format!(
-                "SELECT {} FROM {left_from} AS {lq} {sql_join} {} AS {rq} ON {cond}",
-                sel.join(", "),
+                "{left_from} AS {lq} {sql_join} {} AS {rq} ON {cond}",
                 right.from
             )
         } else {
             format!(
-                "SELECT {} FROM {} AS {rq} {sql_join} {left_from} AS {lq} ON {cond}",
-                sel.join(", "),
+                "{} AS {rq} {sql_join} {left_from} AS {lq} ON {cond}",
                 right.from
             )
         };
-        let from = self.push_cte(sql);
+        let from = self.push_cte(format!("SELECT {} FROM {joins}", sel.join(", ")));
+        if matches!(on, JoinOn::Keys(_)) {
+            let joined = Joined {
+                columns: sources,
+                from: joins,
+            };
+            self.joins.insert(from.clone(), joined);
+        }
         let joined = Rel {
             from,
             cols,

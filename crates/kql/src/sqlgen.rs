@@ -104,6 +104,15 @@ pub struct Gen<'a> {
     window: Option<bool>,
     /// Each `where` stage by its CTE name.
     pub(super) filters: HashMap<String, Filter>,
+    /// Each `project` that only keeps columns as they are, by its CTE name: the relation it
+    /// reads and the WHERE clause it applies (see [`Gen::through_stage`]).
+    keeps: HashMap<String, (String, String)>,
+    /// Each join stage by its CTE name: the SQL of each output column (by its quoted name)
+    /// over the joined sides, and the FROM clause that joins them (see [`Joined`]).
+    pub(super) joins: HashMap<String, Joined>,
+    /// The text columns of a stage that are never null (`summarize` and `distinct` keys
+    /// are coalesced already), by its CTE name.
+    never_null: HashMap<String, BTreeSet<String>>,
 }
 
 /// A `where` stage: a run of `where`s becomes one filter over the relation the first one
@@ -117,6 +126,16 @@ pub(super) struct Filter {
     /// The columns the run keeps non-empty (`isnotempty`), so a join on one of them can
     /// compare keys as they are: an empty key matches nothing there.
     pub(super) nonempty: BTreeSet<String>,
+}
+
+/// A join stage, for a `project` right after it that only picks and renames columns: that
+/// `project` selects from the join itself, so DuckDB binds one SELECT instead of two.
+#[derive(Debug, Clone)]
+pub(super) struct Joined {
+    /// Each output column's quoted name → its qualified SQL (`l."X"`, `r."Y"`).
+    pub(super) columns: HashMap<String, String>,
+    /// `<left> AS l JOIN <right> AS r ON ...`.
+    pub(super) from: String,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
@@ -235,6 +254,9 @@ impl<'a> Gen<'a> {
             open_schema: false,
             window: None,
             filters: HashMap::new(),
+            keeps: HashMap::new(),
+            joins: HashMap::new(),
+            never_null: HashMap::new(),
             after: Demand::All,
             filter_reads: HashMap::new(),
             sorts: HashMap::new(),
@@ -315,6 +337,35 @@ impl<'a> Gen<'a> {
                 .any(|(name, cols)| quote_ident(name) == rel.from && *cols == rel.cols)
     }
 
+    /// The relation a stage reading `rel` selects from, and the WHERE clause it adds: a
+    /// `where` stage is read through, as its base under its predicates, so that the two are
+    /// one SELECT for DuckDB to bind instead of two. The base has the same columns.
+    fn through_filter(&self, rel: &Rel) -> (Rel, String) {
+        match self.filters.get(&rel.from) {
+            Some(f) => (
+                Rel {
+                    from: f.base.clone(),
+                    ..rel.clone()
+                },
+                format!(" WHERE {}", f.preds.join(" AND ")),
+            ),
+            None => (rel.clone(), String::new()),
+        }
+    }
+
+    /// Like [`Gen::through_filter`], and also through a `project` that only keeps columns:
+    /// the relation to select from and the WHERE clause to add, for a stage that names every
+    /// column it reads (never `*`, since the relation read may have more columns).
+    fn through_stage(&self, rel: &Rel) -> (String, String) {
+        match self.keeps.get(&rel.from) {
+            Some((base, filter)) => (base.clone(), filter.clone()),
+            None => {
+                let (input, filter) = self.through_filter(rel);
+                (input.from, filter)
+            }
+        }
+    }
+
     pub(super) fn push_cte(&mut self, sql: String) -> String {
         let name = format!("s{}", self.ctes.len());
         self.ctes.push(format!("{} AS ({sql})", quote_ident(&name)));
@@ -339,18 +390,18 @@ impl<'a> Gen<'a> {
     }
 
     fn pipeline_ops(&mut self, p: &Pipeline, record: bool, end: Demand) -> R<Rel> {
-        let mut demands = self
-            .demands(&p.ops, end, record && self.drillable)
-            .into_iter();
+        let regrouped = self.keys_first(&p.ops);
+        let ops = regrouped.as_deref().unwrap_or(&p.ops);
+        let mut demands = self.demands(ops, end, record && self.drillable).into_iter();
         let first = demands.next().unwrap_or(Demand::All);
         let mut rel = self.source(&p.source, &p.source_span, first)?;
         if record {
             self.record_stage("source", &rel);
         }
-        for (i, (op, after)) in p.ops.iter().zip(demands).enumerate() {
+        for (i, (op, after)) in ops.iter().zip(demands).enumerate() {
             let input = rel.clone();
             self.after = after;
-            self.filter_reads = filter_reads(&p.ops[i + 1..]);
+            self.filter_reads = filter_reads(&ops[i + 1..]);
             let (name, next) = self.op(op, rel)?;
             rel = next;
             if record {
@@ -382,17 +433,14 @@ impl<'a> Gen<'a> {
     /// The whole query over a relation: the stages it reads, then [`Gen::select`].
     pub fn finish(&self, rel: &Rel) -> String {
         let mut sql = String::new();
-        let read = self
-            .sorts
-            .get(&rel.from)
-            .map_or(&rel.from, |(input, _)| &input.from);
-        let used = used_ctes(&self.ctes, read);
+        let select = self.select(rel);
+        let used = used_ctes(&self.ctes, &select);
         if !used.is_empty() {
             sql.push_str("WITH ");
             sql.push_str(&used.join(",\n"));
             sql.push('\n');
         }
-        sql.push_str(&self.select(rel));
+        sql.push_str(&select);
         sql
     }
 
@@ -407,13 +455,16 @@ impl<'a> Gen<'a> {
             };
             return format!("{} ORDER BY {order}", self.select(&unsorted));
         }
+        let (input, filter) = self.through_stage(rel);
+        let never_null = self.never_null.get(&input);
         let visible: Vec<String> = rel
             .cols
             .iter()
             .filter(|c| !is_hidden(c))
             .map(|c| {
                 // Kusto strings are never null: absent values print as empty strings.
-                let v = if c.ty == KqlType::String {
+                let filled = never_null.is_some_and(|n| n.contains(&c.name));
+                let v = if c.ty == KqlType::String && !filled {
                     format!("coalesce({}, '')", self.id(&c.name))
                 } else {
                     self.id(&c.name)
@@ -426,7 +477,7 @@ impl<'a> Gen<'a> {
         } else {
             visible.join(", ")
         };
-        let mut sql = format!("SELECT {list} FROM {}", rel.from);
+        let mut sql = format!("SELECT {list} FROM {input}{filter}");
         if rel.ordered {
             sql.push_str(&format!(" ORDER BY {}", quote_ident(ORD)));
         }
@@ -513,11 +564,32 @@ impl<'a> Gen<'a> {
                     .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let cols = items.into_iter().map(|(_, c)| c).collect();
+                let keeps = items.iter().all(|(sql, c)| {
+                    *sql == self.id(&c.name) && rel.cols.iter().any(|i| i.name == c.name)
+                });
                 if rel.ordered {
                     sel.push_str(&format!(", {}", quote_ident(ORD)));
                 }
-                let from = self.push_cte(format!("SELECT {sel} FROM {from}"));
+                let joined = self.joins.get(&rel.from).and_then(|j| {
+                    let picked = items
+                        .iter()
+                        .map(|(sql, c)| {
+                            let source = j.columns.get(sql)?;
+                            Some(format!("{source} AS {}", self.id(&c.name)))
+                        })
+                        .collect::<Option<Vec<_>>>()?;
+                    Some(format!("SELECT {} FROM {}", picked.join(", "), j.from))
+                });
+                let cols = items.into_iter().map(|(_, c)| c).collect();
+                let (input, filter) = self.through_stage(&rel);
+                let sql = match joined {
+                    Some(sql) if !rel.ordered => sql,
+                    _ => format!("SELECT {sel} FROM {input}{filter}"),
+                };
+                let from = self.push_cte(sql);
+                if keeps {
+                    self.keeps.insert(from.clone(), (input, filter));
+                }
                 (
                     "project",
                     Rel {
@@ -840,6 +912,8 @@ impl<'a> Gen<'a> {
     /// one per new column. Over a stage or a whole table it is written as
     /// `* REPLACE (...), new...`, which is shorter to bind than every column by name.
     fn flush_extend(&mut self, sel: &[String], cols: Vec<ColumnDef>, input: &Rel) -> Rel {
+        let (input, filter) = self.through_filter(input);
+        let input = &input;
         let ids: Vec<String> = input.cols.iter().map(|c| self.id(&c.name)).collect();
         let list = if self.star_ok(input) && sel.len() >= ids.len() {
             let replaced: Vec<&str> = sel
@@ -865,7 +939,7 @@ impl<'a> Gen<'a> {
             }
             list
         };
-        let from = self.push_cte(format!("SELECT {list} FROM {}", input.from));
+        let from = self.push_cte(format!("SELECT {list} FROM {}{filter}", input.from));
         Rel {
             from,
             cols,
@@ -935,12 +1009,16 @@ impl<'a> Gen<'a> {
             .zip(&cols)
             .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
             .collect();
-        let mut sql = format!("SELECT {} FROM {}", sel.join(", "), rel.from);
+        let (input, filter) = self.through_stage(&rel);
+        let mut sql = format!("SELECT {} FROM {input}{filter}", sel.join(", "));
         if nkeys > 0 {
             let pos: Vec<String> = (1..=nkeys).map(|i| i.to_string()).collect();
             sql.push_str(&format!(" GROUP BY {}", pos.join(", ")));
         }
         let from = self.push_cte(sql);
+        let keys = cols[..nkeys].iter().filter(|c| c.ty == KqlType::String);
+        self.never_null
+            .insert(from.clone(), keys.map(|c| c.name.clone()).collect());
         Ok(Rel {
             from,
             cols,
@@ -1634,13 +1712,17 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     }
 }
 
-/// The stages `final_from` reads, directly or through other stages, in their order. Every
+/// The stages `reader` (a final SELECT, or a stage's quoted name) reads, directly or through
+/// other stages, in their order. Every
 /// stage is written as `"sN" AS (…)` and read as `"sN"`, so a stage is kept when a kept
 /// stage's text names it. Stages no one reads (the source of a `where` that was merged into
 /// the next one, say) are left out: DuckDB binds every stage of a WITH, and on wide tables
 /// binding is much of a short query's time.
-pub fn used_ctes<'a>(ctes: &'a [String], final_from: &str) -> Vec<&'a str> {
-    let mut wanted = vec![final_from.to_string()];
+pub fn used_ctes<'a>(ctes: &'a [String], reader: &str) -> Vec<&'a str> {
+    let mut wanted: Vec<String> = (0..ctes.len())
+        .map(|j| quote_ident(&format!("s{j}")))
+        .filter(|n| reader.contains(n.as_str()))
+        .collect();
     let mut kept = Vec::new();
     for (i, cte) in ctes.iter().enumerate().rev() {
         let name = quote_ident(&format!("s{i}"));
