@@ -9,114 +9,189 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use serde_json::{Map, Value};
 
-/// An element being built: its name, attributes, children and text.
-struct Node {
+/// An element read from the document: its name, attributes, child elements (indexes into
+/// the document's elements) and text.
+struct Element {
     name: String,
-    fields: Map<String, Value>,
+    attributes: Vec<(String, String)>,
+    children: Vec<usize>,
     text: String,
 }
 
-impl Node {
-    fn start(e: &BytesStart<'_>) -> Option<Node> {
-        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-        let mut fields = Map::new();
+impl Element {
+    fn new(name: String) -> Element {
+        Element {
+            name,
+            attributes: Vec::new(),
+            children: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    fn start(e: &BytesStart<'_>) -> Option<Element> {
+        let mut element = Element::new(String::from_utf8_lossy(e.name().as_ref()).into_owned());
         for a in e.attributes() {
             let a = a.ok()?;
-            let key = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
-            let value = a.unescape_value().ok()?.into_owned();
-            fields.insert(key, Value::String(value));
+            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+            element
+                .attributes
+                .push((key, a.unescape_value().ok()?.into_owned()));
         }
-        Some(Node {
-            name,
-            fields,
-            text: String::new(),
-        })
-    }
-
-    /// The JSON value of the finished element.
-    fn finish(mut self) -> (String, Value) {
-        let text = self.text.trim().to_string();
-        let value = if self.fields.is_empty() {
-            if text.is_empty() {
-                Value::Null
-            } else {
-                Value::String(text)
-            }
-        } else {
-            if !text.is_empty() {
-                self.fields.insert("#text".into(), Value::String(text));
-            }
-            Value::Object(self.fields)
-        };
-        (self.name, value)
-    }
-
-    /// Adds a child; a repeated name turns into an array.
-    fn add(&mut self, name: String, value: Value) {
-        match self.fields.get_mut(&name) {
-            Some(Value::Array(items)) => items.push(value),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, value]);
-            }
-            None => {
-                self.fields.insert(name, value);
-            }
-        }
+        Some(element)
     }
 }
 
 /// Converts an XML document to JSON text; `None` when the XML is malformed.
 pub fn xml_to_json(xml: &str) -> Option<String> {
     let mut reader = Reader::from_str(xml);
-    let mut stack: Vec<Node> = vec![Node {
-        name: String::new(),
-        fields: Map::new(),
-        text: String::new(),
-    }];
+    // Element 0 stands for the document; `open` holds the elements not closed yet.
+    let mut elements = vec![Element::new(String::new())];
+    let mut open = vec![0usize];
     loop {
+        let parent = *open.last()?;
         match reader.read_event().ok()? {
-            Event::Start(e) => stack.push(Node::start(&e)?),
+            Event::Start(e) => {
+                elements.push(Element::start(&e)?);
+                let at = elements.len() - 1;
+                elements[parent].children.push(at);
+                open.push(at);
+            }
             Event::Empty(e) => {
-                let (name, value) = Node::start(&e)?.finish();
-                stack.last_mut()?.add(name, value);
+                elements.push(Element::start(&e)?);
+                let at = elements.len() - 1;
+                elements[parent].children.push(at);
             }
             Event::End(_) => {
-                if stack.len() < 2 {
+                if open.len() < 2 {
                     return None;
                 }
-                let (name, value) = stack.pop()?.finish();
-                stack.last_mut()?.add(name, value);
+                open.pop();
             }
             Event::Text(t) => {
                 let text = t.decode().ok()?;
                 let text = quick_xml::escape::unescape(&text).ok()?;
-                stack.last_mut()?.text.push_str(&text);
+                elements[parent].text.push_str(&text);
             }
             Event::CData(t) => {
                 let text = String::from_utf8_lossy(&t.into_inner()).into_owned();
-                stack.last_mut()?.text.push_str(&text);
+                elements[parent].text.push_str(&text);
             }
             Event::GeneralRef(r) => {
                 let name = r.decode().ok()?;
                 let entity = format!("&{name};");
                 let resolved = quick_xml::escape::unescape(&entity).ok()?.into_owned();
-                stack.last_mut()?.text.push_str(&resolved);
+                elements[parent].text.push_str(&resolved);
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if stack.len() != 1 {
+    if open.len() != 1 || elements[0].children.is_empty() {
         return None;
     }
-    let root = stack.pop()?;
-    if root.fields.is_empty() {
-        return None;
+    let mut out = String::with_capacity(xml.len());
+    write_fields(&elements, 0, &mut out);
+    Some(out)
+}
+
+/// Writes an element's JSON value: null when it is empty, its text when it has only text,
+/// else an object of `@attribute`s, children (a repeated name becomes an array, at the
+/// place of its first child) and `#text`.
+fn write_value(elements: &[Element], at: usize, out: &mut String) {
+    let e = &elements[at];
+    let text = e.text.trim();
+    if e.attributes.is_empty() && e.children.is_empty() {
+        if text.is_empty() {
+            out.push_str("null");
+        } else {
+            write_string(text, out);
+        }
+        return;
     }
-    serde_json::to_string(&Value::Object(root.fields)).ok()
+    write_fields(elements, at, out);
+}
+
+/// Writes an element as a JSON object (the document's text is not kept).
+fn write_fields(elements: &[Element], at: usize, out: &mut String) {
+    let e = &elements[at];
+    out.push('{');
+    let mut first = true;
+    let mut key = |prefix: &str, name: &str, out: &mut String| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(prefix);
+        write_escaped(name, out);
+        out.push_str("\":");
+    };
+    for (name, value) in &e.attributes {
+        key("@", name, out);
+        write_string(value, out);
+    }
+    // Children by name, in the order each name first appears.
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for &child in &e.children {
+        let name = elements[child].name.as_str();
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, members)) => members.push(child),
+            None => groups.push((name, vec![child])),
+        }
+    }
+    for (name, members) in groups {
+        key("", name, out);
+        if let [only] = members[..] {
+            write_value(elements, only, out);
+            continue;
+        }
+        out.push('[');
+        for (i, &member) in members.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_value(elements, member, out);
+        }
+        out.push(']');
+    }
+    let text = e.text.trim();
+    if at != 0 && !text.is_empty() {
+        key("", "#text", out);
+        write_string(text, out);
+    }
+    out.push('}');
+}
+
+/// Writes `text` as a JSON string.
+fn write_string(text: &str, out: &mut String) {
+    out.push('"');
+    write_escaped(text, out);
+    out.push('"');
+}
+
+/// Writes `text` escaped for the inside of a JSON string: runs of plain text are copied
+/// whole (the bytes escaped are ASCII, never part of a longer character).
+fn write_escaped(text: &str, out: &mut String) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 /// `kql_parse_xml(VARCHAR) -> VARCHAR` (JSON text).
@@ -145,6 +220,8 @@ pub fn register(conn: &Connection) -> duckdb::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     #[test]
@@ -160,6 +237,18 @@ mod tests {
         assert_eq!(data[0]["#text"], "1 & 2");
         assert_eq!(data[1]["@Name"], "B");
         assert!(data[1].get("#text").is_none());
+    }
+
+    #[test]
+    fn text_is_escaped_and_keys_keep_their_order() {
+        let j = xml_to_json("<a z=\"q&quot;\"><c>x\\y\ttab</c><b>1</b><c>2</c>mixed\u{1}é</a>")
+            .unwrap();
+        assert_eq!(
+            j,
+            r##"{"a":{"@z":"q\"","c":["x\\y\ttab","2"],"b":"1","#text":"mixed\u0001é"}}"##
+        );
+        let v: Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["a"]["c"][0], "x\\y\ttab");
     }
 
     #[test]
