@@ -13,6 +13,28 @@ use crate::kql::compile;
 const PRIVATE: &str = "['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']::VARCHAR[]";
 const NOW: &str = "TIMESTAMP '2025-11-20 12:00:00'";
 
+/// The Data fields of a Sysmon network connection event (event 3).
+const SYSMON_3_FIELDS: &[&str] = &[
+    "RuleName",
+    "UtcTime",
+    "ProcessGuid",
+    "ProcessId",
+    "Image",
+    "User",
+    "Protocol",
+    "Initiated",
+    "SourceIsIpv6",
+    "SourceIp",
+    "SourceHostname",
+    "SourcePort",
+    "SourcePortName",
+    "DestinationIsIpv6",
+    "DestinationIp",
+    "DestinationHostname",
+    "DestinationPort",
+    "DestinationPortName",
+];
+
 /// Hand-written SQL per seed query file name.
 fn hand_written(name: &str, extdir: &Path) -> Option<String> {
     let top = extdir.join("top-1m.csv.zip.d/top-1m.csv");
@@ -96,14 +118,27 @@ fn hand_written(name: &str, extdir: &Path) -> Option<String> {
                         '(?i)(\\.microsoft\\.com|\\.windowsupdate\\.com|login\\.microsoftonline\\.com|login\\.live\\.com|autodiscover-s\\.outlook\\.com|ocsp\\.digicert\\.com|ocsp\\.verisign\\.com|login\\.windows\\.net|outlook\\.office365\\.com|accounts\\.accesscontrol\\.windows\\.net)'))
              SELECT rare.*, c.* FROM rare JOIN c ON rare.RemoteIP = c.RemoteIP WHERE c.Timestamp > {NOW} - INTERVAL 5 DAY"
         ),
-        "09" => format!(
-            "WITH ev AS (SELECT TimeGenerated, Computer, regexp_extract(EventData, '<Data Name=\"DestinationIp\">([^<]*)</Data>', 1) AS DestinationIp
-                         FROM Event WHERE TimeGenerated > {NOW} - INTERVAL 30 DAY AND Computer IN ('server1', 'server2', 'etc.')
-                           AND Source = 'Microsoft-Windows-Sysmon' AND EventID = 3),
-             ext AS (SELECT * FROM ev WHERE NOT regexp_matches(DestinationIp, '^127\\.|^10\\.|^172\\.1[6-9]\\.|^172\\.2[0-9]\\.|^172\\.3[0-1]\\.|^192\\.168\\.')),
-             rare AS (SELECT DestinationIp, count(*) AS count_ FROM ext GROUP BY 1 HAVING count(*) < 50)
-             SELECT rare.*, ext.* FROM rare JOIN ext ON rare.DestinationIp = ext.DestinationIp WHERE ext.TimeGenerated > {NOW} - INTERVAL 5 DAY"
-        ),
+        "09" => {
+            // The same columns as the seed: every Data field of the event, the technique
+            // parsed out of RuleName; one regular expression per field.
+            let fields: Vec<String> = SYSMON_3_FIELDS
+                .iter()
+                .map(|f| format!("regexp_extract(EventData, '<Data Name=\"{f}\">([^<]*)</Data>', 1) AS {f}"))
+                .collect();
+            format!(
+                "WITH ev AS (SELECT TimeGenerated, Source, EventLog, Computer, EventLevel, EventLevelName, EventID, UserName,
+                                    split_part(RenderedDescription, ':', 1) AS RenderedDescription, MG, ManagementGroupName, Type, _ResourceId,
+                                    {}
+                             FROM Event WHERE TimeGenerated > {NOW} - INTERVAL 30 DAY AND Computer IN ('server1', 'server2', 'etc.')
+                               AND Source = 'Microsoft-Windows-Sysmon' AND EventID = 3),
+                 ext AS (SELECT *, regexp_extract(RuleName, 'technique_id=([^,]*),.*technique_name=(.*)$', 1) AS TechniqueId,
+                                   regexp_extract(RuleName, 'technique_id=([^,]*),.*technique_name=(.*)$', 2) AS TechniqueName
+                         FROM ev WHERE NOT regexp_matches(DestinationIp, '^127\\.|^10\\.|^172\\.1[6-9]\\.|^172\\.2[0-9]\\.|^172\\.3[0-1]\\.|^192\\.168\\.')),
+                 rare AS (SELECT DestinationIp, count(*) AS count_ FROM ext GROUP BY 1 HAVING count(*) < 50)
+                 SELECT rare.*, ext.* FROM rare JOIN ext ON rare.DestinationIp = ext.DestinationIp WHERE ext.TimeGenerated > {NOW} - INTERVAL 5 DAY",
+                fields.join(", ")
+            )
+        }
         "10" => format!(
             "WITH rules AS (
                SELECT trim(p.unnest) AS Ports, pr.unnest AS Protocol, d.unnest AS Direction, a.unnest AS Action, TRY_CAST(Threshold AS INTEGER) AS Threshold, Name, Description, Severity, Tactic
