@@ -5,6 +5,7 @@ mod catalog;
 pub mod export;
 pub mod extract;
 pub mod ipfunc;
+pub mod jsontext;
 mod meta;
 mod once;
 pub mod output;
@@ -142,6 +143,7 @@ impl Case {
         meta::create_tables(&conn)?;
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
+        jsontext::register(&conn)?;
         urlhost::register(&conn)?;
         textconv::register(&conn)?;
         extract::register(&conn)?;

@@ -52,6 +52,11 @@ pub fn split(compiled: &Compiled) -> Option<Split> {
         .map(|c| c.split(" AS (").next().unwrap_or_default())
         .collect();
     let index = names.iter().position(|n| *n == cte)?;
+    // A query that ends with its aggregate has nothing after it to re-run.
+    let read = used_ctes(&compiled.ctes, &compiled.select);
+    if !read.iter().any(|c| c.starts_with(&format!("{cte} AS ("))) {
+        return None;
+    }
     let reference = Regex::new(r#""s\d+""#).ok()?;
     // What each CTE reads, directly: earlier CTEs by index, or something else (a table).
     let reads: Vec<(BTreeSet<usize>, bool)> = compiled

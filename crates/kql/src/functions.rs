@@ -240,11 +240,7 @@ pub fn to_string(t: &Typed) -> Typed {
              THEN '' ELSE '.' || lpad(CAST(microsecond({x}) % 1000000 AS VARCHAR), 6, '0') || '0' END || 'Z', '')",
             x = t.sql
         ),
-        KqlType::Dynamic => format!(
-            "coalesce(CASE WHEN json_type({x}) = 'VARCHAR' THEN json_extract_string({x}, '$') \
-             ELSE CAST({x} AS VARCHAR) END, '')",
-            x = t.sql
-        ),
+        KqlType::Dynamic => format!("coalesce(kql_json_text({}), '')", t.sql),
         _ => format!("coalesce(CAST({} AS VARCHAR), '')", t.sql),
     };
     Typed::new(sql, KqlType::String)

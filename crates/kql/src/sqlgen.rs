@@ -77,8 +77,11 @@ pub struct Gen<'a> {
     /// Whether the main pipeline's last `summarize` reads every column of its input, for
     /// drill-down to show.
     pub(super) drillable: bool,
-    /// Each `sort` stage: the relation it sorts and its ORDER BY.
-    sorts: HashMap<String, (Rel, String)>,
+    /// Each `sort` stage: the relation it sorts, its ORDER BY, and whether every key is a
+    /// column by name.
+    sorts: HashMap<String, (Rel, String, bool)>,
+    /// Each `summarize` stage's SELECT by its CTE name, for a query that ends with it.
+    aggregates: HashMap<String, String>,
     /// How many times the `where`s after the operator being compiled read each column.
     filter_reads: HashMap<String, usize>,
     /// `name AS (sql)` entries, in order.
@@ -260,6 +263,7 @@ impl<'a> Gen<'a> {
             after: Demand::All,
             filter_reads: HashMap::new(),
             sorts: HashMap::new(),
+            aggregates: HashMap::new(),
             drillable: false,
             idents: Default::default(),
             functions: HashMap::new(),
@@ -448,12 +452,19 @@ impl<'a> Gen<'a> {
     /// `sort` of another is selected from that one with ORDER BY: the row numbers that carry
     /// the order through later stages are not needed at the end.
     pub fn select(&self, rel: &Rel) -> String {
-        if let Some((input, order)) = self.sorts.get(&rel.from) {
+        if let Some((input, order, by_name)) = self.sorts.get(&rel.from) {
             let unsorted = Rel {
                 ordered: false,
                 ..input.clone()
             };
-            return format!("{} ORDER BY {order}", self.select(&unsorted));
+            let select = match self.whole_aggregate(&unsorted) {
+                Some(aggregate) if *by_name => aggregate.clone(),
+                _ => self.select(&unsorted),
+            };
+            return format!("{select} ORDER BY {order}");
+        }
+        if let Some(aggregate) = self.whole_aggregate(rel) {
+            return aggregate.clone();
         }
         let (input, filter) = self.through_stage(rel);
         let never_null = self.never_null.get(&input);
@@ -482,6 +493,19 @@ impl<'a> Gen<'a> {
             sql.push_str(&format!(" ORDER BY {}", quote_ident(ORD)));
         }
         sql
+    }
+
+    /// The SELECT of the `summarize` that made `rel` when a final SELECT over it would
+    /// repeat its columns as they are (no hidden column, no text that may be null): the query
+    /// then ends with that SELECT, one less for DuckDB to bind.
+    fn whole_aggregate(&self, rel: &Rel) -> Option<&String> {
+        let aggregate = self.aggregates.get(&rel.from)?;
+        let never_null = self.never_null.get(&rel.from)?;
+        let as_is = !rel.ordered
+            && rel.cols.iter().all(|c| {
+                !is_hidden(c) && (c.ty != KqlType::String || never_null.contains(&c.name))
+            });
+        as_is.then_some(aggregate)
     }
 
     pub(super) fn op(&mut self, op: &Op, rel: Rel) -> R<(&'static str, Rel)> {
@@ -633,6 +657,9 @@ impl<'a> Gen<'a> {
             }
             OpKind::Sort(keys) => {
                 let order = self.order_by(keys, &rel.cols)?;
+                let by_name = keys
+                    .iter()
+                    .all(|k| matches!(&k.expr.kind, ExprKind::Name(n) if rel.cols.iter().any(|c| &c.name == n)));
                 let sql = format!(
                     "SELECT {}, row_number() OVER (ORDER BY {order}) AS {} FROM {from}",
                     self.col_list(&rel.cols, false),
@@ -640,7 +667,7 @@ impl<'a> Gen<'a> {
                 );
                 let input = rel.clone();
                 let from = self.push_cte(sql);
-                self.sorts.insert(from.clone(), (input, order));
+                self.sorts.insert(from.clone(), (input, order, by_name));
                 (
                     "sort",
                     Rel {
@@ -1015,7 +1042,8 @@ impl<'a> Gen<'a> {
             let pos: Vec<String> = (1..=nkeys).map(|i| i.to_string()).collect();
             sql.push_str(&format!(" GROUP BY {}", pos.join(", ")));
         }
-        let from = self.push_cte(sql);
+        let from = self.push_cte(sql.clone());
+        self.aggregates.insert(from.clone(), sql);
         let keys = cols[..nkeys].iter().filter(|c| c.ty == KqlType::String);
         self.never_null
             .insert(from.clone(), keys.map(|c| c.name.clone()).collect());
