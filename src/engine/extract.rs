@@ -10,9 +10,7 @@ use duckdb::Connection;
 use foldhash::{HashMap, HashMapExt};
 use regex::Regex;
 
-use super::vectors::map_strings;
-
-type Outcome = Result<(), Box<dyn std::error::Error>>;
+use super::vectors::{map_strings, Outcome};
 
 /// The text of group `group` of the first match of `re` in `text`; '' without a match or
 /// when the group took no part in it.

@@ -2,12 +2,9 @@
 //! JSON null is empty, anything else (number, boolean, array, object) is its JSON text. One
 //! function call binds quicker than the CASE over `json_type` it replaces.
 
-use duckdb::core::DataChunkHandle;
-use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
-use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::urlhost::{map_varchar, varchar_to_varchar};
+use super::textmap::{self, TextMap};
 
 /// The text Kusto's `tostring()` gives for the JSON value `json`.
 pub fn json_text(json: &str) -> Option<String> {
@@ -24,25 +21,15 @@ pub fn json_text(json: &str) -> Option<String> {
 /// `kql_json_text(VARCHAR) -> VARCHAR`.
 struct JsonText;
 
-impl VScalar for JsonText {
-    type State = ();
-    fn invoke(
-        _: &(),
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        map_varchar(input, output, json_text);
-        Ok(())
-    }
-
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        varchar_to_varchar()
+impl TextMap for JsonText {
+    fn map(text: &str) -> Option<String> {
+        json_text(text)
     }
 }
 
 /// Registers `kql_json_text` on `conn`.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<JsonText>("kql_json_text")
+    textmap::register::<JsonText>(conn, "kql_json_text")
 }
 
 #[cfg(test)]

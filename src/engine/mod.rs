@@ -10,6 +10,7 @@ mod meta;
 mod once;
 pub mod output;
 pub mod textconv;
+mod textmap;
 pub mod urlhost;
 pub mod value;
 mod vectors;

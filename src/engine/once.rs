@@ -8,18 +8,14 @@ use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::{map_strings, write_values};
+use super::vectors::{map_strings, write_values, Outcome};
 
 struct Once;
 
 impl VScalar for Once {
     type State = ();
 
-    fn invoke(
-        _: &(),
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
         let vector = input.flat_vector(0);
         match vector.logical_type().id() {
             LogicalTypeId::Boolean => {

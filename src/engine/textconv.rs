@@ -13,9 +13,7 @@ use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::{map_strings, write_values};
-
-type Outcome = Result<(), Box<dyn std::error::Error>>;
+use super::vectors::{map_strings, write_values, Outcome};
 
 /// Microseconds since 1970 (DuckDB's TIMESTAMP) of a log timestamp in UTC:
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z| UTC|(±HH:MM|±HHMM)]` (an offset is applied,

@@ -2,14 +2,9 @@
 //! The NetworkSessions view derives `UrlHostname` with it; a hand-written scan is many times
 //! faster than a capturing regular expression over every row.
 
-use foldhash::{HashMap, HashMapExt};
-
-use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
-use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
-use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::map_strings;
+use super::textmap::{self, TextMap};
 
 /// The host of `text`: after an optional `scheme://` and `user@`, either a bracketed IPv6
 /// literal or the characters up to `:`, `/`, `?`, `#` or `[`; `None` when that is empty.
@@ -42,66 +37,22 @@ pub fn url_host(text: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_lowercase())
 }
 
-/// Maps every VARCHAR of argument 0 through `f` into the VARCHAR result (NULL stays NULL,
-/// `None` becomes NULL). A chunk calls `f` once per distinct text: log columns repeat a few
-/// values many times.
-pub fn map_varchar(
-    input: &DataChunkHandle,
-    output: &mut dyn WritableVector,
-    f: impl Fn(&str) -> Option<String>,
-) {
-    let mut seen: HashMap<String, Option<String>> = HashMap::new();
-    let mut out = output.flat_vector();
-    map_strings(input, 0, |i, text| {
-        let Some(text) = text else {
-            out.set_null(i);
-            return;
-        };
-        if !seen.contains_key(text) {
-            seen.insert(text.to_string(), f(text));
-        }
-        match &seen[text] {
-            Some(v) => out.insert(i, v.as_str()),
-            None => out.set_null(i),
-        }
-    });
-}
-
-/// The signature `(VARCHAR) -> VARCHAR`.
-pub fn varchar_to_varchar() -> Vec<ScalarFunctionSignature> {
-    vec![ScalarFunctionSignature::exact(
-        vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
-        LogicalTypeHandle::from(LogicalTypeId::Varchar),
-    )]
-}
-
+/// `quarry_url_host`. Volatile, so DuckDB's optimizer computes it once per row of the
+/// NetworkSessions view instead of copying it into every condition on `UrlHostname` that it
+/// pushes down.
 struct UrlHost;
 
-impl VScalar for UrlHost {
-    type State = ();
-    fn invoke(
-        _: &(),
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        map_varchar(input, output, url_host);
-        Ok(())
+impl TextMap for UrlHost {
+    fn map(text: &str) -> Option<String> {
+        url_host(text)
     }
 
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        varchar_to_varchar()
-    }
-
-    /// Volatile, so DuckDB's optimizer computes it once per row of the NetworkSessions view
-    /// instead of copying it into every condition on `UrlHostname` that it pushes down.
-    fn volatile() -> bool {
-        true
-    }
+    const VOLATILE: bool = true;
 }
 
 /// Registers `quarry_url_host` on `conn`.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<UrlHost>("quarry_url_host")
+    textmap::register::<UrlHost>(conn, "quarry_url_host")
 }
 
 #[cfg(test)]

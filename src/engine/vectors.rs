@@ -5,6 +5,9 @@ use duckdb::ffi::duckdb_string_t;
 use duckdb::types::DuckString;
 use duckdb::vtab::arrow::WritableVector;
 
+/// What a scalar function's `invoke` returns.
+pub(crate) type Outcome = Result<(), Box<dyn std::error::Error>>;
+
 /// Maps the text of every row of VARCHAR argument `col` through `f` (`None` for NULL rows),
 /// borrowing each string instead of copying it.
 pub(crate) fn map_strings<T>(

@@ -3,12 +3,11 @@
 //! children becomes `#text`, repeated child elements become arrays, an element with only
 //! text becomes that string, an empty element becomes null. Bad XML gives NULL.
 
-use duckdb::core::DataChunkHandle;
-use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
-use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+
+use super::textmap::{self, TextMap};
 
 /// An element read from the document: its name, attributes, child elements (indexes into
 /// the document's elements) and text.
@@ -197,25 +196,15 @@ fn write_escaped(text: &str, out: &mut String) {
 /// `kql_parse_xml(VARCHAR) -> VARCHAR` (JSON text).
 struct ParseXml;
 
-impl VScalar for ParseXml {
-    type State = ();
-    fn invoke(
-        _: &(),
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        super::urlhost::map_varchar(input, output, xml_to_json);
-        Ok(())
-    }
-
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        super::urlhost::varchar_to_varchar()
+impl TextMap for ParseXml {
+    fn map(text: &str) -> Option<String> {
+        xml_to_json(text)
     }
 }
 
 /// Registers `kql_parse_xml` on `conn`.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<ParseXml>("kql_parse_xml")
+    textmap::register::<ParseXml>(conn, "kql_parse_xml")
 }
 
 #[cfg(test)]

@@ -10,9 +10,7 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
 use super::net;
-use crate::engine::vectors::{map_strings, write_values};
-
-type Outcome = Result<(), Box<dyn std::error::Error>>;
+use crate::engine::vectors::{map_strings, write_values, Outcome};
 
 /// The strings of argument `col`, `None` for NULL rows.
 fn strings(input: &DataChunkHandle, col: usize) -> Vec<Option<String>> {

@@ -1,0 +1,75 @@
+//! DuckDB functions from text to text written in Rust (`quarry_url_host`, `kql_parse_xml`,
+//! `kql_json_text`): each is a [`TextMap`], made a function by [`register`].
+
+use std::marker::PhantomData;
+
+use foldhash::{HashMap, HashMapExt};
+
+use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
+use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
+use duckdb::vtab::arrow::WritableVector;
+use duckdb::Connection;
+
+use super::vectors::{map_strings, Outcome};
+
+/// A function from text to text.
+pub trait TextMap {
+    /// The value for one text; `None` becomes NULL.
+    fn map(text: &str) -> Option<String>;
+
+    /// Whether DuckDB must compute it once per row where the query writes it, instead of
+    /// copying it into every condition that reads its result.
+    const VOLATILE: bool = false;
+}
+
+/// The DuckDB function of a [`TextMap`].
+struct TextMapFunction<M>(PhantomData<M>);
+
+impl<M: TextMap> VScalar for TextMapFunction<M> {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        map_varchar(input, output, M::map);
+        Ok(())
+    }
+
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
+            LogicalTypeHandle::from(LogicalTypeId::Varchar),
+        )]
+    }
+
+    fn volatile() -> bool {
+        M::VOLATILE
+    }
+}
+
+/// Registers the [`TextMap`] `M` on `conn` as the function `name`.
+pub fn register<M: TextMap>(conn: &Connection, name: &str) -> duckdb::Result<()> {
+    conn.register_scalar_function::<TextMapFunction<M>>(name)
+}
+
+/// Maps every VARCHAR of argument 0 through `f` into the VARCHAR result (NULL stays NULL,
+/// `None` becomes NULL). A chunk calls `f` once per distinct text: log columns repeat a few
+/// values many times.
+fn map_varchar(
+    input: &DataChunkHandle,
+    output: &mut dyn WritableVector,
+    f: impl Fn(&str) -> Option<String>,
+) {
+    let mut seen: HashMap<String, Option<String>> = HashMap::new();
+    let mut out = output.flat_vector();
+    map_strings(input, 0, |i, text| {
+        let Some(text) = text else {
+            out.set_null(i);
+            return;
+        };
+        if !seen.contains_key(text) {
+            seen.insert(text.to_string(), f(text));
+        }
+        match &seen[text] {
+            Some(v) => out.insert(i, v.as_str()),
+            None => out.set_null(i),
+        }
+    });
+}
