@@ -111,6 +111,9 @@ fn mv_expand_split_and_bags() {
     assert_eq!(flat(rows(&c, q)), ["a", "b", "c"]);
     let q = "print d = parse_json('{\"k1\":1,\"k2\":\"v\"}') | mv-expand bagexpansion=array d | project tostring(d[0]), tostring(d[1])";
     assert_eq!(flat(rows(&c, q)), ["k1|1", "k2|v"]);
+    // tostring() of dynamic: a string loses its quotes, null is empty, the rest is JSON.
+    let q = "print d = parse_json('[\"a \\\\\"q\\\\\"\", null, 2.5, {\"k\": [1]}]') | mv-expand d | project tostring(d)";
+    assert_eq!(flat(rows(&c, q)), ["", "2.5", "a \"q\"", "{\"k\":[1]}"]);
 }
 
 #[test]
