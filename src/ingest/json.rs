@@ -18,30 +18,39 @@ use super::IngestError;
 /// order of first appearance, the query, and the rows rejected.
 fn json_objects(r: &Reader<'_>) -> Result<(Vec<String>, String, u64), IngestError> {
     let conn = r.conn;
-    // Rows that are not JSON objects are rejected as they are.
     // Valid JSON whose first character is `{` is an object: one parse instead of two.
-    let not_object =
-        "NOT coalesce(starts_with(ltrim(__raw, ' \t\r\n'), '{') AND json_valid(__raw), false)";
-    let bad = conn.execute(
-        &format!(
-            "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
-             SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
-                                              ELSE 'malformed JSON' END
-             FROM temp.quarry_json WHERE {not_object}"
-        ),
-        duckdb::params![r.source.sha256, r.path_text],
-    )?;
-    if bad > 0 {
-        conn.execute_batch(&format!("DELETE FROM temp.quarry_json WHERE {not_object}"))?;
+    let object = "coalesce(starts_with(ltrim(__raw, ' \t\r\n'), '{') AND json_valid(__raw), false)";
+    // One scan lists the keys in order of first appearance and counts the rows that are not
+    // objects, under a NULL key (a key of an object is never NULL).
+    let mut stmt = conn.prepare(&format!(
+        "SELECT k, count(*) FROM (
+           SELECT unnest(CASE WHEN {object} THEN json_keys(__raw) ELSE [NULL] END) AS k, __line
+           FROM temp.quarry_json)
+         GROUP BY k ORDER BY min(__line), k"
+    ))?;
+    let mut keys = Vec::new();
+    let mut bad = 0;
+    for row in stmt.query_map([], |row| {
+        Ok((row.get::<_, Option<String>>(0)?, row.get::<_, i64>(1)?))
+    })? {
+        match row? {
+            (Some(key), _) => keys.push(key),
+            (None, n) => bad = n,
+        }
     }
-    // Every row left is an object, so the JSON functions can read the text as it is.
-    let mut stmt = conn.prepare(
-        "SELECT k FROM (SELECT unnest(json_keys(__raw)) AS k, __line FROM temp.quarry_json)
-         GROUP BY k ORDER BY min(__line), k",
-    )?;
-    let keys: Vec<String> = stmt
-        .query_map([], |row| row.get(0))?
-        .collect::<duckdb::Result<_>>()?;
+    // Rows that are not JSON objects are rejected as they are.
+    if bad > 0 {
+        conn.execute(
+            &format!(
+                "INSERT INTO quarry_rejects (source_sha256, path, line, raw, reason)
+                 SELECT ?, ?, __line, __raw, CASE WHEN json_valid(__raw) THEN 'not a JSON object'
+                                                  ELSE 'malformed JSON' END
+                 FROM temp.quarry_json WHERE NOT {object}"
+            ),
+            duckdb::params![r.source.sha256, r.path_text],
+        )?;
+        conn.execute_batch(&format!("DELETE FROM temp.quarry_json WHERE NOT {object}"))?;
+    }
     let query = if keys.is_empty() {
         "(SELECT __line AS rowid, __line, __raw FROM temp.quarry_json)".to_string()
     } else {
