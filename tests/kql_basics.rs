@@ -76,6 +76,12 @@ fn has_matches_whole_terms_only() {
     assert_eq!(count(&c, "T | where Msg !has 'disk'"), "3");
     assert_eq!(count(&c, "T | where Msg has_cs 'Disk'"), "1");
     assert_eq!(count(&c, "T | where Ip has '10.0.0.1'"), "1");
+    // A term from a column, row by row, has the same answers.
+    let by_row = "T | extend t = iff(N == 3, 'Disk', 'disk') | where Msg has t | project Msg";
+    assert_eq!(col(&c, by_row), vec!["error: disk full", "Disk-Error"]);
+    assert_eq!(count(&c, "T | extend t = 'Disk' | where Msg has_cs t"), "1");
+    assert_eq!(count(&c, "T | extend t = 'disk' | where Msg !has t"), "3");
+    assert_eq!(count(&c, "T | extend t = '10.0.0.1' | where Ip has t"), "1");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod catalog;
 pub mod export;
 pub mod extract;
+pub mod hasterm;
 pub mod ipfunc;
 pub mod jsontext;
 mod meta;
@@ -145,6 +146,7 @@ impl Case {
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
         jsontext::register(&conn)?;
+        hasterm::register(&conn)?;
         urlhost::register(&conn)?;
         textconv::register(&conn)?;
         extract::register(&conn)?;

@@ -331,7 +331,9 @@ impl Gen<'_> {
             let item = format!("{value} AS {}", self.id(&name));
             set_column(&mut cols, &mut sel, name, item, out_ty);
         }
-        let from = self.push_cte(format!("SELECT {} FROM {}", sel.join(", "), rel.from));
+        // Rows are filtered before the select list, unnest included.
+        let (input, filter) = self.through_stage(&rel);
+        let from = self.push_cte(format!("SELECT {} FROM {input}{filter}", sel.join(", ")));
         Ok(Rel {
             from,
             cols,

@@ -233,6 +233,7 @@ const COSTLY_CALLS: &[&str] = &[
     "parse_ipv4",
     "regexp_",
     "kql_extract",
+    "kql_has",
     "quarry_url_host",
     "json_",
 ];
@@ -360,7 +361,7 @@ impl<'a> Gen<'a> {
     /// Like [`Gen::through_filter`], and also through a `project` that only keeps columns:
     /// the relation to select from and the WHERE clause to add, for a stage that names every
     /// column it reads (never `*`, since the relation read may have more columns).
-    fn through_stage(&self, rel: &Rel) -> (String, String) {
+    pub(super) fn through_stage(&self, rel: &Rel) -> (String, String) {
         match self.keeps.get(&rel.from) {
             Some((base, filter)) => (base.clone(), filter.clone()),
             None => {
@@ -583,45 +584,7 @@ impl<'a> Gen<'a> {
                 let items = self.projection(assigns, &rel.cols);
                 self.window = None;
                 let items = items?;
-                let mut sel = items
-                    .iter()
-                    .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let keeps = items.iter().all(|(sql, c)| {
-                    *sql == self.id(&c.name) && rel.cols.iter().any(|i| i.name == c.name)
-                });
-                if rel.ordered {
-                    sel.push_str(&format!(", {}", quote_ident(ORD)));
-                }
-                let joined = self.joins.get(&rel.from).and_then(|j| {
-                    let picked = items
-                        .iter()
-                        .map(|(sql, c)| {
-                            let source = j.columns.get(sql)?;
-                            Some(format!("{source} AS {}", self.id(&c.name)))
-                        })
-                        .collect::<Option<Vec<_>>>()?;
-                    Some(format!("SELECT {} FROM {}", picked.join(", "), j.from))
-                });
-                let cols = items.into_iter().map(|(_, c)| c).collect();
-                let (input, filter) = self.through_stage(&rel);
-                let sql = match joined {
-                    Some(sql) if !rel.ordered => sql,
-                    _ => format!("SELECT {sel} FROM {input}{filter}"),
-                };
-                let from = self.push_cte(sql);
-                if keeps {
-                    self.keeps.insert(from.clone(), (input, filter));
-                }
-                (
-                    "project",
-                    Rel {
-                        from,
-                        cols,
-                        ordered: rel.ordered,
-                    },
-                )
+                ("project", self.pick(items, &rel))
             }
             OpKind::ProjectAway(pats) => {
                 for (pat, span) in pats {
@@ -629,31 +592,27 @@ impl<'a> Gen<'a> {
                         return err(span, format!("unknown column `{pat}`"));
                     }
                 }
-                let cols: Vec<ColumnDef> = rel
+                let items = rel
                     .cols
                     .iter()
                     .filter(|c| !pats.iter().any(|(p, _)| glob(p, &c.name)))
-                    .cloned()
+                    .map(|c| (self.id(&c.name), c.clone()))
                     .collect();
-                let sql = format!("SELECT {} FROM {from}", self.col_list(&cols, rel.ordered));
-                let from = self.push_cte(sql);
-                ("project-away", Rel { from, cols, ..rel })
+                ("project-away", self.pick(items, &rel))
             }
             OpKind::ProjectRename(pairs) => {
-                let mut cols = rel.cols.clone();
-                let mut sel: Vec<String> = rel.cols.iter().map(|c| self.id(&c.name)).collect();
+                let mut items: Vec<(String, ColumnDef)> = rel
+                    .cols
+                    .iter()
+                    .map(|c| (self.id(&c.name), c.clone()))
+                    .collect();
                 for (new, old, span) in pairs {
-                    let Some(i) = cols.iter().position(|c| &c.name == old) else {
+                    let Some(i) = items.iter().position(|(_, c)| &c.name == old) else {
                         return err(span, format!("unknown column `{old}`"));
                     };
-                    sel[i] = format!("{} AS {}", self.id(&rel.cols[i].name), self.id(new));
-                    cols[i].name = new.clone();
+                    items[i].1.name = new.clone();
                 }
-                if rel.ordered {
-                    sel.push(quote_ident(ORD));
-                }
-                let from = self.push_cte(format!("SELECT {} FROM {from}", sel.join(", ")));
-                ("project-rename", Rel { from, cols, ..rel })
+                ("project-rename", self.pick(items, &rel))
             }
             OpKind::Sort(keys) => {
                 let order = self.order_by(keys, &rel.cols)?;
@@ -835,18 +794,59 @@ impl<'a> Gen<'a> {
                         }
                     }
                 }
-                let sql = format!("SELECT {} FROM {from}", self.col_list(&cols, rel.ordered));
-                let from = self.push_cte(sql);
-                (
-                    if keep {
-                        "project-keep"
-                    } else {
-                        "project-reorder"
-                    },
-                    Rel { from, cols, ..rel },
-                )
+                let items = cols.into_iter().map(|c| (self.id(&c.name), c)).collect();
+                let name = if keep {
+                    "project-keep"
+                } else {
+                    "project-reorder"
+                };
+                (name, self.pick(items, &rel))
             }
         })
+    }
+
+    /// The stage of a `project` (or `project-away`, `-keep`, `-rename`, `-reorder`): each
+    /// item is the SQL of an output column over `rel`. A stage that only picks and renames
+    /// the columns of a join selects from the join itself; any other reads through a `where`
+    /// or a column-keeping `project` (see [`Gen::through_stage`]), and is one itself when it
+    /// keeps its columns as they are.
+    fn pick(&mut self, items: Vec<(String, ColumnDef)>, rel: &Rel) -> Rel {
+        let keeps = items
+            .iter()
+            .all(|(sql, c)| *sql == self.id(&c.name) && rel.cols.iter().any(|i| i.name == c.name));
+        let joined = self.joins.get(&rel.from).and_then(|j| {
+            let picked = items
+                .iter()
+                .map(|(sql, c)| Some(format!("{} AS {}", j.columns.get(sql)?, self.id(&c.name))))
+                .collect::<Option<Vec<_>>>()?;
+            Some(format!("SELECT {} FROM {}", picked.join(", "), j.from))
+        });
+        let (input, filter) = self.through_stage(rel);
+        let sql = match joined {
+            Some(sql) if !rel.ordered => sql,
+            _ => {
+                let mut sel: Vec<String> = items
+                    .iter()
+                    .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
+                    .collect();
+                if rel.ordered {
+                    sel.push(quote_ident(ORD));
+                }
+                if sel.is_empty() {
+                    sel.push("NULL AS \"__quarry_empty\"".into());
+                }
+                format!("SELECT {} FROM {input}{filter}", sel.join(", "))
+            }
+        };
+        let from = self.push_cte(sql);
+        if keeps {
+            self.keeps.insert(from.clone(), (input, filter));
+        }
+        Rel {
+            from,
+            cols: items.into_iter().map(|(_, c)| c).collect(),
+            ordered: rel.ordered,
+        }
     }
 
     fn limit(&mut self, n: &Expr, cols: &[ColumnDef]) -> R<i64> {
@@ -1701,16 +1701,13 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     match s {
         StrOp::Has | StrOp::HasCs => {
             let flags = if s == StrOp::Has { "(?i)" } else { "" };
-            let (open, close) = ("(^|[^[:alnum:]])", "($|[^[:alnum:]])");
             match r.str_lit() {
                 Some(n) => format!(
                     "regexp_matches({x}, {})",
                     quote_str(&format!("{flags}{}", term_pattern(n)))
                 ),
-                None => format!(
-                    "regexp_matches({x}, '{flags}{open}' || regexp_escape({}) || '{close}')",
-                    str_side(r)
-                ),
+                None if s == StrOp::Has => format!("kql_has({}, {})", str_side(l), str_side(r)),
+                None => format!("kql_has_cs({}, {})", str_side(l), str_side(r)),
             }
         }
         StrOp::HasPrefix | StrOp::HasPrefixCs | StrOp::HasSuffix | StrOp::HasSuffixCs => {
