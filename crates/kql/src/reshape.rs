@@ -164,9 +164,27 @@ impl Gen<'_> {
                 });
             }
         }
+        // An inner join reads a `where` on its left side through, under its predicates:
+        // for an inner join, filtering the joined rows is the same, and DuckDB binds one
+        // SELECT less. The predicates name columns unqualified, so no column of the right
+        // side may share a name with one of the left.
+        let shared = self.visible_names(&right).is_none_or(|names| {
+            left.cols.iter().any(|l| {
+                names
+                    .iter()
+                    .any(|r| self.id(&l.name).eq_ignore_ascii_case(r))
+            })
+        });
+        let (left_from, left_where) = match on {
+            JoinOn::Keys(_) if kind == "inner" && !dedupe && !shared => {
+                let (input, filter) = self.through_filter(&left);
+                (input.from, filter)
+            }
+            _ => (left_from, String::new()),
+        };
         let joins = if keep_left {
             format!(
-                "{left_from} AS {lq} {sql_join} {} AS {rq} ON {cond}",
+                "{left_from} AS {lq} {sql_join} {} AS {rq} ON {cond}{left_where}",
                 right.from
             )
         } else {

@@ -345,7 +345,7 @@ impl<'a> Gen<'a> {
     /// The relation a stage reading `rel` selects from, and the WHERE clause it adds: a
     /// `where` stage is read through, as its base under its predicates, so that the two are
     /// one SELECT for DuckDB to bind instead of two. The base has the same columns.
-    fn through_filter(&self, rel: &Rel) -> (Rel, String) {
+    pub(super) fn through_filter(&self, rel: &Rel) -> (Rel, String) {
         match self.filters.get(&rel.from) {
             Some(f) => (
                 Rel {
@@ -369,6 +369,20 @@ impl<'a> Gen<'a> {
                 (input.from, filter)
             }
         }
+    }
+
+    /// Every column name a SELECT reading `rel` can see: a stage of this query has exactly
+    /// its columns, a table or view all of its own; `None` for anything else.
+    pub(super) fn visible_names(&self, rel: &Rel) -> Option<Vec<String>> {
+        let prefix = format!("{} AS (", rel.from);
+        if self.ctes.iter().any(|c| c.starts_with(&prefix)) {
+            return Some(rel.cols.iter().map(|c| self.id(&c.name)).collect());
+        }
+        self.catalog
+            .tables
+            .iter()
+            .find(|(name, _)| quote_ident(name) == rel.from)
+            .map(|(_, cols)| cols.iter().map(|c| quote_ident(&c.name)).collect())
     }
 
     pub(super) fn push_cte(&mut self, sql: String) -> String {
