@@ -171,10 +171,16 @@ fn stages_over_a_where_read_its_table_in_the_same_select() {
     assert!(compiled(&c, apart).sql.matches(" AS (").count() >= 2);
     assert_eq!(rows(&c, q), rows(&c, apart));
     assert!(!rows(&c, q).is_empty());
-    // A project right after a join that picks and renames columns selects from the join.
+    // A project right after a join that picks and renames columns selects from the join,
+    // and so does the summarize after them.
     let q = "T | where N > 0 | join kind=inner (T | project N, Other = Ip) on N | project Who = Name, Other | summarize c = count() by Who, Other";
     let sql = compiled(&c, q).sql;
-    assert!(sql.contains(r#"l."Name" AS "Who""#), "{sql}");
+    assert!(
+        sql.contains(r#"SELECT coalesce(l."Name", '') AS "Who", coalesce(r."Other", '') AS "Other", count(*) AS "c" FROM "#),
+        "{sql}"
+    );
+    let picked = "T | where N > 0 | join kind=inner (T | project N, Other = Ip) on N | project Who = Name, Other";
+    assert!(compiled(&c, picked).sql.contains(r#"l."Name" AS "Who""#));
     let apart = "T | where N > 0 | join kind=inner (T | project N, Other = Ip) on N | take 1000 | project Who = Name, Other | summarize c = count() by Who, Other";
     assert_eq!(same_rows(&c, q, apart).len(), 4);
     // An inner join reads a where on its left through, unless a column name is on both sides.

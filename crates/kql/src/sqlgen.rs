@@ -829,15 +829,27 @@ impl<'a> Gen<'a> {
             .iter()
             .all(|(sql, c)| *sql == self.id(&c.name) && rel.cols.iter().any(|i| i.name == c.name));
         let joined = self.joins.get(&rel.from).and_then(|j| {
-            let picked = items
+            let sources = items
                 .iter()
-                .map(|(sql, c)| Some(format!("{} AS {}", j.columns.get(sql)?, self.id(&c.name))))
+                .map(|(sql, c)| Some((self.id(&c.name), j.columns.get(sql)?.clone())))
                 .collect::<Option<Vec<_>>>()?;
-            Some(format!("SELECT {} FROM {}", picked.join(", "), j.from))
+            let picked: Vec<String> = sources
+                .iter()
+                .map(|(id, q)| format!("{q} AS {id}"))
+                .collect();
+            let sql = format!("SELECT {} FROM {}", picked.join(", "), j.from);
+            let columns = sources.into_iter().collect();
+            Some((
+                sql,
+                Joined {
+                    columns,
+                    from: j.from.clone(),
+                },
+            ))
         });
         let (input, filter) = self.through_stage(rel);
-        let sql = match joined {
-            Some(sql) if !rel.ordered => sql,
+        let (sql, joined) = match joined {
+            Some((sql, joined)) if !rel.ordered => (sql, Some(joined)),
             _ => {
                 let mut sel: Vec<String> = items
                     .iter()
@@ -849,12 +861,18 @@ impl<'a> Gen<'a> {
                 if sel.is_empty() {
                     sel.push("NULL AS \"__quarry_empty\"".into());
                 }
-                format!("SELECT {} FROM {input}{filter}", sel.join(", "))
+                (
+                    format!("SELECT {} FROM {input}{filter}", sel.join(", ")),
+                    None,
+                )
             }
         };
         let from = self.push_cte(sql);
         if keeps {
             self.keeps.insert(from.clone(), (input, filter));
+        }
+        if let Some(joined) = joined {
+            self.joins.insert(from.clone(), joined);
         }
         Rel {
             from,
@@ -1045,13 +1063,30 @@ impl<'a> Gen<'a> {
         if cols.is_empty() {
             return err(&op.span, "summarize needs an aggregation or a `by` key");
         }
+        // Over a join (or a projection of one), the columns are read from the joined sides
+        // directly: one SELECT instead of two.
+        let over_join = self.joins.get(&rel.from).and_then(|j| {
+            let items = sel
+                .iter()
+                .zip(&cols)
+                .map(|(sql, c)| {
+                    Some(format!(
+                        "{} AS {}",
+                        qualify(sql, &j.columns)?,
+                        self.id(&c.name)
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(format!("SELECT {} FROM {}", items.join(", "), j.from))
+        });
         let sel: Vec<String> = sel
             .iter()
             .zip(&cols)
             .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
             .collect();
         let (input, filter) = self.through_stage(&rel);
-        let mut sql = format!("SELECT {} FROM {input}{filter}", sel.join(", "));
+        let mut sql =
+            over_join.unwrap_or_else(|| format!("SELECT {} FROM {input}{filter}", sel.join(", ")));
         if nkeys > 0 {
             let pos: Vec<String> = (1..=nkeys).map(|i| i.to_string()).collect();
             sql.push_str(&format!(" GROUP BY {}", pos.join(", ")));
@@ -1705,6 +1740,37 @@ pub(super) fn regex_escape(s: &str) -> String {
 }
 
 /// The positive form of a word string operator.
+/// `sql` with every quoted identifier outside string literals replaced by its SQL in
+/// `columns` (`"Name"` → `l."Name"`); `None` when one is not there.
+fn qualify(sql: &str, columns: &HashMap<String, String>) -> Option<String> {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find(['\'', '"']) {
+        out.push_str(&rest[..at]);
+        let quote = rest.as_bytes()[at];
+        // The end of the literal or identifier: the next lone quote (a doubled one is part of it).
+        let mut end = at + 1;
+        loop {
+            let next = end + rest[end..].find(quote as char)?;
+            if rest.as_bytes().get(next + 1) == Some(&quote) {
+                end = next + 2;
+            } else {
+                end = next + 1;
+                break;
+            }
+        }
+        let token = &rest[at..end];
+        if quote == b'"' {
+            out.push_str(columns.get(token)?);
+        } else {
+            out.push_str(token);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     let x = if l.ty == KqlType::String && r.str_lit().is_some_and(|n| !n.is_empty()) {
         // NULL gives NULL (false), as '' would: no need to coalesce.
@@ -1819,6 +1885,21 @@ mod tests {
         );
         assert_eq!(used_ctes(&ctes, r#""s2""#), vec![&ctes[2]]);
         assert!(used_ctes(&ctes, r#""T""#).is_empty());
+    }
+
+    #[test]
+    fn qualify_replaces_identifiers_outside_literals() {
+        let columns: HashMap<String, String> = [
+            (r#""A""#.to_string(), r#"l."A""#.to_string()),
+            (r#""B""#.to_string(), r#"r."X""#.to_string()),
+        ]
+        .into();
+        assert_eq!(
+            qualify(r#"coalesce("A", 'it''s "B"') || "B""#, &columns).as_deref(),
+            Some(r#"coalesce(l."A", 'it''s "B"') || r."X""#)
+        );
+        assert_eq!(qualify(r#""C" + 1"#, &columns), None);
+        assert_eq!(qualify("count(*)", &columns).as_deref(), Some("count(*)"));
     }
 
     #[test]
