@@ -176,7 +176,7 @@ impl Gen<'_> {
             })
         });
         let (left_from, left_where) = match on {
-            JoinOn::Keys(_) if kind == "inner" && !dedupe && !shared => {
+            JoinOn::Keys(_) if kind == "inner" && keep_left && !dedupe && !shared => {
                 let (input, filter) = self.through_filter(&left);
                 (input.from, filter)
             }

@@ -110,11 +110,10 @@ pub struct Gen<'a> {
     /// Each `project` that only keeps columns as they are, by its CTE name: the relation it
     /// reads and the WHERE clause it applies (see [`Gen::through_stage`]).
     keeps: HashMap<String, (String, String)>,
-    /// Each join stage by its CTE name: the SQL of each output column (by its quoted name)
-    /// over the joined sides, and the FROM clause that joins them (see [`Joined`]).
+    /// Each join stage, and each projection of one, by its CTE name (see [`Joined`]).
     pub(super) joins: HashMap<String, Joined>,
-    /// The text columns of a stage that are never null (`summarize` and `distinct` keys
-    /// are coalesced already), by its CTE name.
+    /// The text columns of a `summarize` stage that are never null (its keys, coalesced
+    /// already), by its CTE name.
     never_null: HashMap<String, BTreeSet<String>>,
 }
 
@@ -131,8 +130,9 @@ pub(super) struct Filter {
     pub(super) nonempty: BTreeSet<String>,
 }
 
-/// A join stage, for a `project` right after it that only picks and renames columns: that
-/// `project` selects from the join itself, so DuckDB binds one SELECT instead of two.
+/// A join stage (or a projection that only picks and renames a join's columns), for the
+/// `project` or `summarize` after it: that stage selects from the joined sides itself, its
+/// column references qualified, so DuckDB binds one SELECT instead of two.
 #[derive(Debug, Clone)]
 pub(super) struct Joined {
     /// Each output column's quoted name → its qualified SQL (`l."X"`, `r."Y"`).
@@ -1739,7 +1739,6 @@ pub(super) fn regex_escape(s: &str) -> String {
     out
 }
 
-/// The positive form of a word string operator.
 /// `sql` with every quoted identifier outside string literals replaced by its SQL in
 /// `columns` (`"Name"` → `l."Name"`); `None` when one is not there.
 fn qualify(sql: &str, columns: &HashMap<String, String>) -> Option<String> {
@@ -1771,6 +1770,7 @@ fn qualify(sql: &str, columns: &HashMap<String, String>) -> Option<String> {
     Some(out)
 }
 
+/// The positive form of a word string operator.
 fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     let x = if l.ty == KqlType::String && r.str_lit().is_some_and(|n| !n.is_empty()) {
         // NULL gives NULL (false), as '' would: no need to coalesce.
@@ -1818,9 +1818,8 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
 }
 
 /// The stages `reader` (a final SELECT, or a stage's quoted name) reads, directly or through
-/// other stages, in their order. Every
-/// stage is written as `"sN" AS (…)` and read as `"sN"`, so a stage is kept when a kept
-/// stage's text names it. Stages no one reads (the source of a `where` that was merged into
+/// other stages, in their order. Every stage is written as `"sN" AS (…)` and read as `"sN"`,
+/// so a stage is kept when the reader or a kept stage's text names it. Stages no one reads (the source of a `where` that was merged into
 /// the next one, say) are left out: DuckDB binds every stage of a WITH, and on wide tables
 /// binding is much of a short query's time.
 pub fn used_ctes<'a>(ctes: &'a [String], reader: &str) -> Vec<&'a str> {
