@@ -81,7 +81,7 @@ fn a_cleared_cache_sees_new_data() {
     // Twenty more refused probes of one internet host, to ports 1..20, inside one window.
     case.conn()
         .execute_batch(
-            "INSERT INTO ZeekConn (TimeGenerated, ts, \"id.orig_h\", \"id.orig_p\", \"id.resp_h\", \"id.resp_p\", proto, conn_state)
+            "INSERT INTO loaded.ZeekConn (TimeGenerated, ts, \"id.orig_h\", \"id.orig_p\", \"id.resp_h\", \"id.resp_p\", proto, conn_state)
              SELECT TIMESTAMP '2025-11-19 03:00:00' + INTERVAL (range) SECOND, TIMESTAMP '2025-11-19 03:00:00',
                     '10.99.99.99', 50000, '198.51.100.250', range + 1, 'tcp', 'REJ' FROM range(20)",
         )

@@ -74,7 +74,7 @@ fn parquet_export_loads_into_its_recognised_table() {
         text(
             &case,
             "SELECT data_type || ' ' || (SELECT CAST(ExtraScore AS VARCHAR) FROM VMConnection)
-             FROM information_schema.columns WHERE column_name = 'ExtraScore'"
+             FROM information_schema.columns WHERE table_schema = 'main' AND column_name = 'ExtraScore'"
         )
         .as_deref(),
         Some("DOUBLE 7.5")
@@ -379,7 +379,7 @@ fn columns_of_unknown_tables_get_inferred_types() {
     let ty = |c: &str| {
         text(
             &case,
-            &format!("SELECT data_type FROM information_schema.columns WHERE table_name = 'Assets' AND column_name = '{c}'"),
+            &format!("SELECT data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = 'Assets' AND column_name = '{c}'"),
         )
     };
     assert_eq!(ty("Host").as_deref(), Some("VARCHAR"));

@@ -224,6 +224,28 @@ fn cef_columns() {
         row("DestinationHostName", "DestinationIP = '8.8.8.8'").as_deref(),
         Some("dns.google")
     );
+    // Hunts see Sentinel's every column; the stored table holds only those some line
+    // filled (a column nothing filled is NULL in the view).
+    let columns = |schema: &str| {
+        int(
+            &case,
+            &format!("SELECT count(*) FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'CommonSecurityLog'"),
+        )
+    };
+    assert_eq!(columns("main"), 157);
+    let stored = columns("loaded");
+    assert!((20..100).contains(&stored), "{stored} columns stored");
+    assert_eq!(
+        int(
+            &case,
+            "SELECT count(*) FROM CommonSecurityLog WHERE DeviceCustomNumber3 IS NOT NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        int(&case, "SELECT count(*) FROM CommonSecurityLog"),
+        int(&case, "SELECT count(*) FROM loaded.CommonSecurityLog")
+    );
 }
 
 #[test]

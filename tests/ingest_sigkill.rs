@@ -68,7 +68,7 @@ fn sigkill_mid_load_leaves_a_consistent_case() {
     for table in ["ZeekConn", "CommonSecurityLog"] {
         let exists = int(
             &case,
-            &format!("SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"),
+            &format!("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = '{table}'"),
         ) == 1;
         let registered = int(
             &case,

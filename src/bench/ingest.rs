@@ -92,7 +92,7 @@ fn write_parquet(logs: &Path, scratch: &Path) -> Result<()> {
 /// The table's columns that are not quarry's bookkeeping (`__...`).
 fn quarry_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND NOT starts_with(column_name, '__') ORDER BY ordinal_position",
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? AND NOT starts_with(column_name, '__') ORDER BY ordinal_position",
     )?;
     let names = stmt
         .query_map([table], |r| r.get::<_, String>(0))?

@@ -46,8 +46,15 @@ pub fn list(case: &Case, all: bool) -> anyhow::Result<Vec<TableInfo>> {
     let found: Vec<(String, String, i64)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<duckdb::Result<_>>()?;
+    // A loaded table is a view of its whole schema over the columns stored.
+    let stored = crate::engine::stored::stored_tables(conn)?;
     let mut tables = Vec::new();
     for (name, kind, columns) in found {
+        let kind = if stored.contains(&name) {
+            "table".to_string()
+        } else {
+            kind
+        };
         if !all && (name.starts_with("quarry_") || name.starts_with("watchlist__")) {
             continue;
         }
@@ -68,6 +75,8 @@ pub fn list(case: &Case, all: bool) -> anyhow::Result<Vec<TableInfo>> {
             sources,
         });
     }
+    // Tables first, then views, each by name (the query sorted them by name).
+    tables.sort_by_key(|t| t.kind != "table");
     Ok(tables)
 }
 

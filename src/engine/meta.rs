@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use duckdb::{params, Connection, OptionalExt};
 
 use super::Result;
+use crate::kql::functions::quote_ident;
 
 /// How the investigation clock is printed and parsed (UTC, ISO 8601).
 pub const CLOCK_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
@@ -84,17 +85,15 @@ pub fn set_clock_override(conn: &Connection, at: Option<NaiveDateTime>) -> Resul
 /// Stores the latest `TimeGenerated` over all user tables as the automatic clock.
 pub fn refresh_auto_clock(conn: &Connection) -> Result<()> {
     let mut stmt = conn.prepare(
-        "SELECT table_name FROM information_schema.columns
-         WHERE column_name = 'TimeGenerated' AND table_schema = 'main'
-           AND table_catalog = current_database()
-           AND table_name IN (SELECT table_name FROM information_schema.tables
-                              WHERE table_type = 'BASE TABLE' AND table_schema = 'main'
-                                AND table_catalog = current_database())
-           AND table_name <> 'ThreatIntelligenceIndicator'
-           AND table_name NOT LIKE 'watchlist\\_\\_%' ESCAPE '\\'",
+        "SELECT c.table_schema, c.table_name FROM information_schema.columns c
+         JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+         WHERE c.column_name = 'TimeGenerated' AND t.table_type = 'BASE TABLE'
+           AND c.table_schema IN ('main', ?) AND c.table_catalog = current_database()
+           AND c.table_name <> 'ThreatIntelligenceIndicator'
+           AND c.table_name NOT LIKE 'watchlist\\_\\_%' ESCAPE '\\'",
     )?;
-    let tables: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
+    let tables: Vec<(String, String)> = stmt
+        .query_map([super::stored::SCHEMA], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<duckdb::Result<_>>()?;
     let mut latest: Option<String> = None;
     if !tables.is_empty() {
@@ -103,8 +102,12 @@ pub fn refresh_auto_clock(conn: &Connection) -> Result<()> {
         let db = db.replace('"', "\"\"");
         let sql = tables
             .iter()
-            .map(|t| {
-                format!("SELECT max(TimeGenerated)::TIMESTAMP AS t FROM \"{db}\".main.\"{t}\"")
+            .map(|(schema, table)| {
+                format!(
+                    "SELECT max(TimeGenerated)::TIMESTAMP AS t FROM \"{db}\".{}.{}",
+                    quote_ident(schema),
+                    quote_ident(table)
+                )
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");

@@ -10,6 +10,7 @@ pub mod jsontext;
 mod meta;
 mod once;
 pub mod output;
+pub mod stored;
 pub mod textconv;
 mod textmap;
 pub mod urlhost;
@@ -143,6 +144,7 @@ impl Case {
 
     fn prepare(conn: Connection, path: Option<PathBuf>) -> Result<Case> {
         meta::create_tables(&conn)?;
+        stored::migrate(&conn)?;
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
         jsontext::register(&conn)?;

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use duckdb::{params, Connection, OptionalExt};
+use duckdb::{params, Connection};
 
 use super::mapping::{mappings, Mapping};
 use super::sql::{convert, ident, kind_of, lit, timestamp, Kind};
 use super::IngestError;
+use crate::engine::stored;
 
 /// The staging table readers fill (TEMP, all VARCHAR).
 pub const STAGE: &str = "quarry_stage";
@@ -114,79 +115,39 @@ fn typed_stage_columns(
     Ok(typed)
 }
 
-/// A table's columns as (name, DuckDB type), in order.
-pub type Columns = Vec<(String, String)>;
+pub use crate::engine::stored::Columns;
 
-/// The real name and columns of a main-schema table, or None when it does not exist. Only
-/// that table is described: listing every column of the case would bind its views too.
+/// The real name and columns of the stored table `table`, or None when nothing was loaded
+/// into it (see [`crate::engine::stored`]).
 pub fn table_columns(
     conn: &Connection,
     table: &str,
 ) -> Result<Option<(String, Columns)>, IngestError> {
-    let name: Option<String> = conn
-        .query_row(
-            "SELECT table_name FROM duckdb_tables()
-             WHERE database_name = current_database() AND schema_name = 'main'
-               AND lower(table_name) = lower(?)
-             ORDER BY table_name LIMIT 1",
-            params![table],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(name) = name else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare(&format!(
-        "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
-        lit(&format!("main.{}", ident(&name)))
-    ))?;
-    let cols = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<duckdb::Result<Columns>>()?;
-    Ok(Some((name, cols)))
+    Ok(stored::stored_columns(conn, table)?)
 }
 
-/// Makes sure `table` exists with the mapping's columns and every (column, type) in
-/// `wanted` that it lacks. Returns the table's real name and columns.
-pub fn ensure_table(
+/// The whole schema of `table` (its real name when it exists): the mapping's columns, then
+/// the columns earlier loads added, then those of `wanted` it lacks. Stored types win.
+fn table_schema(
     conn: &Connection,
     table: &str,
     mapping: Option<&Mapping>,
     wanted: &[(String, String)],
 ) -> Result<(String, Columns), IngestError> {
-    let mut desired: Columns = mapping.map(Mapping::columns).unwrap_or_default();
-    for (w, ty) in wanted {
-        if !desired.iter().any(|(c, _)| c.eq_ignore_ascii_case(w)) {
-            desired.push((w.clone(), ty.clone()));
+    let mut schema: Columns = mapping.map(Mapping::columns).unwrap_or_default();
+    let (name, existing) = table_columns(conn, table)?.unwrap_or((table.to_string(), Vec::new()));
+    for (c, t) in &existing {
+        match schema.iter_mut().find(|(s, _)| s.eq_ignore_ascii_case(c)) {
+            Some(known) => known.1 = t.clone(),
+            None => schema.push((c.clone(), t.clone())),
         }
     }
-    match table_columns(conn, table)? {
-        None => {
-            let cols: Vec<String> = desired
-                .iter()
-                .map(|(c, t)| format!("{} {t}", ident(c)))
-                .collect();
-            conn.execute_batch(&format!(
-                "CREATE TABLE {} ({})",
-                ident(table),
-                cols.join(", ")
-            ))?;
-            Ok((table.to_string(), desired))
-        }
-        Some((name, mut existing)) => {
-            for (c, t) in desired {
-                if !existing.iter().any(|(e, _)| e.eq_ignore_ascii_case(&c)) {
-                    conn.execute_batch(&format!(
-                        "ALTER TABLE {} ADD COLUMN {} {t}",
-                        ident(&name),
-                        ident(&c)
-                    ))?;
-                    existing.push((c, t));
-                }
-            }
-            Ok((name, existing))
+    for (c, t) in wanted {
+        if !schema.iter().any(|(s, _)| s.eq_ignore_ascii_case(c)) {
+            schema.push((c.clone(), t.clone()));
         }
     }
+    Ok((name, schema))
 }
 
 /// Infers a DuckDB type for each staged text expression from its non-empty values:
@@ -311,7 +272,7 @@ pub fn commit(
             .iter()
             .map(|(c, _)| (c.clone(), "VARCHAR".to_string())),
     );
-    let (table, columns) = ensure_table(conn, table, mapping, &wanted)?;
+    let (table, columns) = table_schema(conn, table, mapping, &wanted)?;
     let type_of = |name: &str| -> (String, String) {
         columns
             .iter()
@@ -396,7 +357,7 @@ pub fn commit(
     let present: Vec<String> = targets.iter().map(|t| type_of(t).0).collect();
     let has = |c: &str| present.iter().any(|p| p.eq_ignore_ascii_case(c));
     let mut level2 = vec!["__rid".to_string(), "__line".into(), "__raw".into()];
-    let mut insert_cols = Vec::new();
+    let mut filled = Vec::new();
     for (name, ty) in &columns {
         let mut options = Vec::new();
         if lenient_into.is_some_and(|c| c.eq_ignore_ascii_case(name)) {
@@ -422,12 +383,13 @@ pub fn commit(
         if let Some((_, k)) = staged.constants.iter().find(|(c, _)| c == name) {
             options.push(convert(&lit(k), ty));
         }
-        // Columns with no value at all stay out of the insert (they default to NULL),
-        // unless a requirement or a secondary insert reads them.
+        // Columns with no value at all stay out of the stored table (the view shows NULL),
+        // and out of the conversion unless a requirement or a secondary insert reads them.
         let needed = mapping.is_some_and(|m| {
             !m.also.is_empty() || m.require.iter().any(|r| r.eq_ignore_ascii_case(name))
         });
-        if options.is_empty() && !needed {
+        let has_value = !options.is_empty();
+        if !has_value && !needed {
             continue;
         }
         let expr = match options.len() {
@@ -436,7 +398,9 @@ pub fn commit(
             _ => format!("coalesce({})", options.join(", ")),
         };
         level2.push(format!("{expr} AS {}", ident(name)));
-        insert_cols.push(ident(name));
+        if has_value {
+            filled.push(name.clone());
+        }
     }
     let mut reasons = vec!["nullif(__r1, '')".to_string()];
     if let Some(m) = mapping {
@@ -465,9 +429,14 @@ pub fn commit(
         l1 = level1.join(", "),
         l0 = level0.join(", "),
     );
-    let cols = insert_cols.join(", ");
-    // The rows of one file need no order in the table, and keeping it makes DuckDB write a
-    // wide table (CommonSecurityLog's 157 columns) on one thread.
+    stored::store(conn, &table, &columns, &filled)?;
+    let cols = filled
+        .iter()
+        .map(|c| ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The rows of one file need no order in the table, and keeping it makes DuckDB write
+    // a wide table on one thread.
     let keep = if one_pass {
         format!(
             "CASE WHEN __reason = '' THEN true ELSE error({} || __reason) END",
@@ -480,7 +449,7 @@ pub fn commit(
     let inserted = conn.execute(
         &format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM ({converted}) WHERE {keep}",
-            ident(&table)
+            stored::qualified(&table)
         ),
         [],
     );
@@ -552,22 +521,27 @@ fn insert_also(
         .keys()
         .map(|k| (k.clone(), "VARCHAR".to_string()))
         .collect();
-    let (name, columns) = ensure_table(conn, other, all.for_table(other), &wanted)?;
-    let mut cols = Vec::new();
+    let (name, columns) = table_schema(conn, other, all.for_table(other), &wanted)?;
+    let mut filled = Vec::new();
     let mut exprs = Vec::new();
     for (col, expr) in select {
-        let ty = columns
+        let (col, ty) = columns
             .iter()
             .find(|(c, _)| c.eq_ignore_ascii_case(col))
-            .map(|(_, t)| t.clone())
-            .unwrap_or_else(|| "VARCHAR".into());
-        cols.push(ident(col));
+            .cloned()
+            .unwrap_or_else(|| (col.clone(), "VARCHAR".into()));
         exprs.push(format!("TRY_CAST(({}) AS {ty})", all.sessions.expand(expr)));
+        filled.push(col);
     }
+    stored::store(conn, &name, &columns, &filled)?;
     conn.execute_batch(&format!(
         "INSERT INTO {} ({}) SELECT {} FROM ({converted}) WHERE __reason = ''",
-        ident(&name),
-        cols.join(", "),
+        stored::qualified(&name),
+        filled
+            .iter()
+            .map(|c| ident(c))
+            .collect::<Vec<_>>()
+            .join(", "),
         exprs.join(", ")
     ))?;
     Ok(())

@@ -115,18 +115,11 @@ impl Pivot {
     }
 }
 
-/// The base tables of events: every table with a `TimeGenerated` except reference data and
-/// quarry's own (views such as NetworkSessions are left out: they repeat these rows).
+/// The tables of events: every loaded table with a `TimeGenerated` except reference data
+/// (views such as NetworkSessions are left out: they repeat these rows).
 pub fn event_tables(conn: &Connection) -> crate::engine::Result<Vec<String>> {
     let windowed = crate::engine::window::windowed_relations(conn)?;
-    let mut stmt = conn.prepare(
-        "SELECT table_name FROM information_schema.tables
-         WHERE table_type = 'BASE TABLE' AND table_schema = 'main'
-           AND table_catalog = current_database()",
-    )?;
-    let base = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<duckdb::Result<Vec<_>>>()?;
+    let base = crate::engine::stored::stored_tables(conn)?;
     Ok(windowed.into_iter().filter(|t| base.contains(t)).collect())
 }
 
