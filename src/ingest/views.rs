@@ -1,7 +1,7 @@
 //! The ASIM views: NetworkSessions (and `_Im_NetworkSession`) over every loaded session
 //! source through its mapping's projection, and `_Im_Dns` over DnsEvents.
 
-use super::commit::table_columns;
+use super::commit::{table_columns, Columns};
 use super::mapping::{mappings, Mapping, SessionView};
 use super::sql::ident;
 use super::IngestError;
@@ -16,8 +16,14 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
     let columns = sessions.columns();
     let mut branches = Vec::new();
     for m in all.sources.iter().filter(|m| !m.network_session.is_empty()) {
-        if let Some((table, _)) = table_columns(conn, &m.table)? {
-            branches.push(branch(sessions, m, &table, &columns));
+        if let Some((table, stored)) = table_columns(conn, &m.table)? {
+            let exprs: Vec<String> = m
+                .network_session
+                .values()
+                .map(|e| sessions.expand(e))
+                .collect();
+            let from = stored_rows(m, &table, &stored, &exprs);
+            branches.push(branch(sessions, m, &from, &columns));
         }
     }
     if branches.is_empty() {
@@ -51,7 +57,10 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
         if let Some(def) = &m.asim_dns {
             let cols = def.columns();
             let body = match table_columns(conn, &m.table)? {
-                Some((table, _)) => {
+                Some((table, stored)) => {
+                    let exprs: Vec<String> =
+                        def.select.values().map(|e| sessions.expand(e)).collect();
+                    let from = stored_rows(m, &table, &stored, &exprs);
                     let select: Vec<String> = cols
                         .iter()
                         .map(|(name, ty)| {
@@ -62,7 +71,7 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
                             }
                         })
                         .collect();
-                    format!("SELECT {} FROM {}", select.join(", "), ident(&table))
+                    format!("SELECT {} FROM {from}", select.join(", "))
                 }
                 None => empty_select(&cols),
             };
@@ -76,13 +85,41 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// One source's SELECT with every view column (NULL where the mapping has none).
-fn branch(
-    sessions: &SessionView,
-    m: &Mapping,
-    table: &str,
-    columns: &[(String, String)],
-) -> String {
+/// The rows of a source's stored table for a view's expressions `exprs`, read from the
+/// stored table itself rather than through the table's view: binding every column of a
+/// wide view (CommonSecurityLog's 157) cost each query reading NetworkSessions milliseconds.
+/// A column of the table's schema that was never stored is a typed NULL, when an expression
+/// may read it (its name appears in one, in any case).
+fn stored_rows(m: &Mapping, table: &str, stored: &Columns, exprs: &[String]) -> String {
+    let stored_table = crate::engine::stored::qualified(table);
+    let missing: Vec<String> = m
+        .columns()
+        .into_iter()
+        .filter(|(c, _)| !stored.iter().any(|(s, _)| s.eq_ignore_ascii_case(c)))
+        .filter(|(c, _)| exprs.iter().any(|e| mentions(e, c)))
+        .map(|(c, ty)| format!("CAST(NULL AS {ty}) AS {}", ident(&c)))
+        .collect();
+    if missing.is_empty() {
+        stored_table
+    } else {
+        format!("(SELECT *, {} FROM {stored_table})", missing.join(", "))
+    }
+}
+
+/// Whether the SQL `expr` has `name` as a whole word (ASCII case ignored).
+fn mentions(expr: &str, name: &str) -> bool {
+    let text = expr.to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    text.match_indices(&name).any(|(at, _)| {
+        let before = text[..at].bytes().next_back();
+        let after = text[at + name.len()..].bytes().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// One source's SELECT from `from` with every view column (NULL where the mapping has none).
+fn branch(sessions: &SessionView, m: &Mapping, from: &str, columns: &[(String, String)]) -> String {
     let select: Vec<String> = columns
         .iter()
         .map(|(name, ty)| {
@@ -93,7 +130,7 @@ fn branch(
             }
         })
         .collect();
-    format!("SELECT {} FROM {}", select.join(", "), ident(table))
+    format!("SELECT {} FROM {from}", select.join(", "))
 }
 
 fn empty_select(columns: &[(String, String)]) -> String {
@@ -102,4 +139,17 @@ fn empty_select(columns: &[(String, String)]) -> String {
         .map(|(name, ty)| format!("CAST(NULL AS {ty}) AS {}", ident(name)))
         .collect();
     format!("SELECT {} WHERE false", select.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn a_column_is_mentioned_as_a_whole_word() {
+        assert!(mentions("coalesce(DeviceName, Computer)", "computer"));
+        assert!(mentions("\"id.orig_h\"", "id.orig_h"));
+        assert!(!mentions("coalesce(DeviceName, Computer)", "Device"));
+        assert!(!mentions("SourceIP", "IP"));
+    }
 }
