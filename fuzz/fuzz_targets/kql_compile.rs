@@ -36,6 +36,7 @@ fn catalog() -> &'static Catalog {
         Catalog {
             tables,
             watchlists: BTreeMap::new(),
+            stored: BTreeMap::new(),
             now,
             window: (now - chrono::Duration::days(30), now),
             externaldata_dir: None,

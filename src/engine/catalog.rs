@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, Utc};
 
 use super::{Case, Result};
-use crate::kql::{Catalog, ColumnDef, KqlType, WatchlistDef};
+use crate::kql::{Catalog, ColumnDef, KqlType, StoredTable, WatchlistDef};
 
 /// Maps a DuckDB column type name to the KQL type a query sees.
 pub fn kql_type(duck: &str) -> KqlType {
@@ -58,10 +58,22 @@ pub fn build(case: &Case) -> Result<Catalog> {
         let columns = tables.get(&table).cloned().unwrap_or_default();
         watchlists.insert(name, WatchlistDef { table, columns });
     }
+    // A window narrows the views (temporary views of the same names), so while one is set
+    // every query reads through them.
+    let mut stored = BTreeMap::new();
+    if case.window().is_all() {
+        for (table, columns) in super::stored::stored_column_names(conn)? {
+            if tables.contains_key(&table) {
+                let relation = super::stored::qualified(&table);
+                stored.insert(table, StoredTable { relation, columns });
+            }
+        }
+    }
     let now = case.clock()?.unwrap_or_else(|| Utc::now().naive_utc());
     Ok(Catalog {
         tables,
         watchlists,
+        stored,
         now,
         window: (
             case.window().from.unwrap_or(now - Duration::hours(24)),

@@ -5,6 +5,8 @@
 //! column of every row it appends, so a CEF load into CommonSecurityLog's 157 columns, of
 //! which a firewall fills twenty, spent most of its time writing NULLs.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use duckdb::{Connection, OptionalExt};
 
 use crate::kql::functions::{quote_ident, quote_str};
@@ -59,6 +61,22 @@ pub fn stored_tables(conn: &Connection) -> Result<Vec<String>> {
         .query_map([SCHEMA], |r| r.get::<_, String>(0))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(names)
+}
+
+/// Every stored table with the names of its columns.
+pub fn stored_column_names(conn: &Connection) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let mut stmt = conn.prepare(
+        "SELECT table_name, column_name FROM duckdb_columns()
+         WHERE database_name = current_database() AND schema_name = ?",
+    )?;
+    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for row in stmt.query_map([SCHEMA], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
+        let (table, column) = row?;
+        tables.entry(table).or_default().insert(column);
+    }
+    Ok(tables)
 }
 
 /// Makes the stored table `name` hold at least the columns `filled`, then (re)creates the

@@ -15,7 +15,7 @@ mod series;
 mod sources;
 pub mod sqlgen;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
@@ -67,6 +67,16 @@ pub struct WatchlistDef {
     pub columns: Vec<ColumnDef>,
 }
 
+/// A table whose rows can be read without its view: the view adds the columns nothing
+/// filled, as NULLs, and reading through it costs DuckDB a layer per query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTable {
+    /// The SQL relation that holds the rows (`loaded."CommonSecurityLog"`).
+    pub relation: String,
+    /// The columns it holds.
+    pub columns: BTreeSet<String>,
+}
+
 /// Runs a query during compilation and returns its first column as text: operators whose
 /// output columns depend on the data (`bag_unpack`, `pivot`) read them through it.
 pub trait Probe: Send + Sync {
@@ -81,6 +91,9 @@ pub struct Catalog {
     pub tables: BTreeMap<String, Vec<ColumnDef>>,
     /// Watchlists by name.
     pub watchlists: BTreeMap<String, WatchlistDef>,
+    /// Tables (by name in `tables`) a query may read without their view when it reads only
+    /// stored columns. Empty while a time window narrows the views.
+    pub stored: BTreeMap<String, StoredTable>,
     /// The investigation clock: `now()` and `ago()` read it.
     pub now: NaiveDateTime,
     /// The case time window, for `{{StartTimeISO}}` and `{{EndTimeISO}}`.

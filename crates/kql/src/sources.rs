@@ -200,7 +200,12 @@ impl Gen<'_> {
     }
 
     /// A catalog table; columns whose SQL identifier differs from their name are aliased.
+    /// A table read only for columns it stores is read from its stored relation.
     pub(super) fn base_table(&mut self, name: &str, cols: Vec<ColumnDef>) -> Rel {
+        let relation = match self.catalog.stored.get(name) {
+            Some(s) if cols.iter().all(|c| s.columns.contains(&c.name)) => s.relation.clone(),
+            _ => quote_ident(name),
+        };
         let renamed = cols
             .iter()
             .any(|c| self.id(&c.name) != quote_ident(&c.name));
@@ -209,13 +214,9 @@ impl Gen<'_> {
                 .iter()
                 .map(|c| format!("{} AS {}", quote_ident(&c.name), self.id(&c.name)))
                 .collect();
-            self.push_cte(format!(
-                "SELECT {} FROM {}",
-                sel.join(", "),
-                quote_ident(name)
-            ))
+            self.push_cte(format!("SELECT {} FROM {relation}", sel.join(", ")))
         } else {
-            quote_ident(name)
+            relation
         };
         Rel {
             from,
