@@ -696,3 +696,39 @@ fn a_zeek_log_read_twice_in_one_pass_counts_its_malformed_lines_once() {
     );
     assert!(int(&case, "SELECT count(*) FROM DnsEvents") > 0);
 }
+
+#[test]
+fn json_rows_that_are_not_objects_or_not_json_are_rejected_with_their_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("things.ndjson");
+    std::fs::write(
+        &file,
+        "{\"Name\":\"a\",\"Size\":\"1\"}\n[1,2]\n\"text\"\n{\"Name\":\n {\"Name\":\"b\"}\n",
+    )
+    .expect("write");
+    let case = Case::open_in_memory().expect("case");
+    let report = load_into(&case, &[file], "Things");
+    assert_eq!(
+        (report.files[0].rows_loaded, report.files[0].rows_rejected),
+        (2, 3),
+        "{:?}",
+        report.files[0]
+    );
+    let reason = |line: i64| {
+        text(
+            &case,
+            &format!("SELECT reason FROM quarry_rejects WHERE line = {line}"),
+        )
+    };
+    assert_eq!(reason(2).as_deref(), Some("not a JSON object"));
+    assert_eq!(reason(3).as_deref(), Some("not a JSON object"));
+    assert_eq!(reason(4).as_deref(), Some("malformed JSON"));
+    assert_eq!(
+        text(
+            &case,
+            "SELECT string_agg(Name, ',' ORDER BY Name) FROM Things"
+        )
+        .as_deref(),
+        Some("a,b")
+    );
+}
