@@ -20,6 +20,10 @@ pub trait TextMap {
     /// Whether DuckDB must compute it once per row where the query writes it, instead of
     /// copying it into every condition that reads its result.
     const VOLATILE: bool = false;
+
+    /// Whether a chunk computes each distinct text once: worth it for log columns, which
+    /// repeat a few values many times, not for documents, which never repeat.
+    const MEMO: bool = true;
 }
 
 /// The DuckDB function of a [`TextMap`].
@@ -28,7 +32,7 @@ struct TextMapFunction<M>(PhantomData<M>);
 impl<M: TextMap> VScalar for TextMapFunction<M> {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        map_varchar(input, output, M::map);
+        map_varchar(input, output, M::MEMO, M::map);
         Ok(())
     }
 
@@ -50,11 +54,11 @@ pub fn register<M: TextMap>(conn: &Connection, name: &str) -> duckdb::Result<()>
 }
 
 /// Maps every VARCHAR of argument 0 through `f` into the VARCHAR result (NULL stays NULL,
-/// `None` becomes NULL). A chunk calls `f` once per distinct text: log columns repeat a few
-/// values many times.
+/// `None` becomes NULL). With `memo`, a chunk calls `f` once per distinct text.
 fn map_varchar(
     input: &DataChunkHandle,
     output: &mut dyn WritableVector,
+    memo: bool,
     f: impl Fn(&str) -> Option<String>,
 ) {
     let mut seen: HashMap<String, Option<String>> = HashMap::new();
@@ -64,10 +68,17 @@ fn map_varchar(
             out.set_null(i);
             return;
         };
-        if !seen.contains_key(text) {
-            seen.insert(text.to_string(), f(text));
-        }
-        match &seen[text] {
+        let fresh;
+        let value = if memo {
+            if !seen.contains_key(text) {
+                seen.insert(text.to_string(), f(text));
+            }
+            &seen[text]
+        } else {
+            fresh = f(text);
+            &fresh
+        };
+        match value {
             Some(v) => out.insert(i, v.as_str()),
             None => out.set_null(i),
         }

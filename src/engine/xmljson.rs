@@ -3,63 +3,111 @@
 //! children becomes `#text`, repeated child elements become arrays, an element with only
 //! text becomes that string, an empty element becomes null. Bad XML gives NULL.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use duckdb::Connection;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::textmap::{self, TextMap};
 
-/// An element read from the document: its name, attributes, child elements (indexes into
-/// the document's elements) and text.
-struct Element {
-    name: String,
-    attributes: Vec<(String, String)>,
+/// An element read from the document: its name, attributes (a range of the document's
+/// list), child elements (indexes into the document's elements) and text. Names, values and
+/// text borrow the document where they can: a Sysmon event has some forty of them.
+struct Element<'a> {
+    name: Cow<'a, str>,
+    attributes: Range<usize>,
     children: Vec<usize>,
-    text: String,
+    text: Cow<'a, str>,
 }
 
-impl Element {
-    fn new(name: String) -> Element {
-        Element {
-            name,
+/// A parsed document: its elements (element 0 stands for the document) and attributes.
+struct Document<'a> {
+    xml: &'a str,
+    elements: Vec<Element<'a>>,
+    attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Document<'a> {
+    fn new(xml: &'a str) -> Document<'a> {
+        Document {
+            xml,
+            elements: vec![Element {
+                name: Cow::Borrowed(""),
+                attributes: 0..0,
+                children: Vec::new(),
+                text: Cow::Borrowed(""),
+            }],
             attributes: Vec::new(),
-            children: Vec::new(),
-            text: String::new(),
         }
     }
 
-    fn start(e: &BytesStart<'_>) -> Option<Element> {
-        let mut element = Element::new(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+    /// `part` as a slice of the document when the reader handed out one (it does for
+    /// anything not unescaped), else a copy.
+    fn text_of(&self, part: &[u8]) -> Cow<'a, str> {
+        let start = (part.as_ptr() as usize).wrapping_sub(self.xml.as_ptr() as usize);
+        let inside = start <= self.xml.len() && part.len() <= self.xml.len() - start;
+        match inside
+            .then(|| self.xml.get(start..start + part.len()))
+            .flatten()
+        {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(String::from_utf8_lossy(part).into_owned()),
+        }
+    }
+
+    /// Adds the element `e` opens under `parent`; its index.
+    fn start(&mut self, parent: usize, e: &BytesStart<'_>) -> Option<usize> {
+        let first = self.attributes.len();
         for a in e.attributes() {
             let a = a.ok()?;
-            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            element
-                .attributes
-                .push((key, a.unescape_value().ok()?.into_owned()));
+            let key = self.text_of(a.key.as_ref());
+            let value = if a.value.contains(&b'&') {
+                Cow::Owned(a.unescape_value().ok()?.into_owned())
+            } else {
+                self.text_of(&a.value)
+            };
+            self.attributes.push((key, value));
         }
-        Some(element)
+        let name = self.text_of(e.name().as_ref());
+        self.elements.push(Element {
+            name,
+            attributes: first..self.attributes.len(),
+            children: Vec::new(),
+            text: Cow::Borrowed(""),
+        });
+        let at = self.elements.len() - 1;
+        self.elements[parent].children.push(at);
+        Some(at)
+    }
+
+    /// Appends `text` to the element `at`.
+    fn add_text(&mut self, at: usize, text: Cow<'a, str>) {
+        let own = &mut self.elements[at].text;
+        if own.is_empty() {
+            *own = text;
+        } else {
+            own.to_mut().push_str(&text);
+        }
     }
 }
 
 /// Converts an XML document to JSON text; `None` when the XML is malformed.
 pub fn xml_to_json(xml: &str) -> Option<String> {
     let mut reader = Reader::from_str(xml);
-    // Element 0 stands for the document; `open` holds the elements not closed yet.
-    let mut elements = vec![Element::new(String::new())];
+    let mut doc = Document::new(xml);
+    // The elements not closed yet, the document first.
     let mut open = vec![0usize];
     loop {
         let parent = *open.last()?;
         match reader.read_event().ok()? {
             Event::Start(e) => {
-                elements.push(Element::start(&e)?);
-                let at = elements.len() - 1;
-                elements[parent].children.push(at);
+                let at = doc.start(parent, &e)?;
                 open.push(at);
             }
             Event::Empty(e) => {
-                elements.push(Element::start(&e)?);
-                let at = elements.len() - 1;
-                elements[parent].children.push(at);
+                doc.start(parent, &e)?;
             }
             Event::End(_) => {
                 if open.len() < 2 {
@@ -68,37 +116,41 @@ pub fn xml_to_json(xml: &str) -> Option<String> {
                 open.pop();
             }
             Event::Text(t) => {
-                let text = t.decode().ok()?;
-                let text = quick_xml::escape::unescape(&text).ok()?;
-                elements[parent].text.push_str(&text);
+                let text = if t.contains(&b'&') {
+                    let decoded = t.decode().ok()?;
+                    Cow::Owned(quick_xml::escape::unescape(&decoded).ok()?.into_owned())
+                } else {
+                    doc.text_of(&t)
+                };
+                doc.add_text(parent, text);
             }
             Event::CData(t) => {
                 let text = String::from_utf8_lossy(&t.into_inner()).into_owned();
-                elements[parent].text.push_str(&text);
+                doc.add_text(parent, Cow::Owned(text));
             }
             Event::GeneralRef(r) => {
                 let name = r.decode().ok()?;
                 let entity = format!("&{name};");
                 let resolved = quick_xml::escape::unescape(&entity).ok()?.into_owned();
-                elements[parent].text.push_str(&resolved);
+                doc.add_text(parent, Cow::Owned(resolved));
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if open.len() != 1 || elements[0].children.is_empty() {
+    if open.len() != 1 || doc.elements[0].children.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(xml.len());
-    write_fields(&elements, 0, &mut out);
+    write_fields(&doc, 0, &mut out);
     Some(out)
 }
 
 /// Writes an element's JSON value: null when it is empty, its text when it has only text,
 /// else an object of `@attribute`s, children (a repeated name becomes an array, at the
 /// place of its first child) and `#text`.
-fn write_value(elements: &[Element], at: usize, out: &mut String) {
-    let e = &elements[at];
+fn write_value(doc: &Document<'_>, at: usize, out: &mut String) {
+    let e = &doc.elements[at];
     let text = e.text.trim();
     if e.attributes.is_empty() && e.children.is_empty() {
         if text.is_empty() {
@@ -108,12 +160,12 @@ fn write_value(elements: &[Element], at: usize, out: &mut String) {
         }
         return;
     }
-    write_fields(elements, at, out);
+    write_fields(doc, at, out);
 }
 
 /// Writes an element as a JSON object (the document's text is not kept).
-fn write_fields(elements: &[Element], at: usize, out: &mut String) {
-    let e = &elements[at];
+fn write_fields(doc: &Document<'_>, at: usize, out: &mut String) {
+    let e = &doc.elements[at];
     out.push('{');
     let mut first = true;
     let mut key = |prefix: &str, name: &str, out: &mut String| {
@@ -125,14 +177,14 @@ fn write_fields(elements: &[Element], at: usize, out: &mut String) {
         write_escaped(name, out);
         out.push_str("\":");
     };
-    for (name, value) in &e.attributes {
+    for (name, value) in &doc.attributes[e.attributes.clone()] {
         key("@", name, out);
         write_string(value, out);
     }
     // Children by name, in the order each name first appears.
     let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
     for &child in &e.children {
-        let name = elements[child].name.as_str();
+        let name = doc.elements[child].name.as_ref();
         match groups.iter_mut().find(|(n, _)| *n == name) {
             Some((_, members)) => members.push(child),
             None => groups.push((name, vec![child])),
@@ -141,7 +193,7 @@ fn write_fields(elements: &[Element], at: usize, out: &mut String) {
     for (name, members) in groups {
         key("", name, out);
         if let [only] = members[..] {
-            write_value(elements, only, out);
+            write_value(doc, only, out);
             continue;
         }
         out.push('[');
@@ -149,7 +201,7 @@ fn write_fields(elements: &[Element], at: usize, out: &mut String) {
             if i > 0 {
                 out.push(',');
             }
-            write_value(elements, member, out);
+            write_value(doc, member, out);
         }
         out.push(']');
     }
@@ -200,6 +252,8 @@ impl TextMap for ParseXml {
     fn map(text: &str) -> Option<String> {
         xml_to_json(text)
     }
+
+    const MEMO: bool = false;
 }
 
 /// Registers `kql_parse_xml` on `conn`.
@@ -238,6 +292,14 @@ mod tests {
         );
         let v: Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v["a"]["c"][0], "x\\y\ttab");
+    }
+
+    #[test]
+    fn text_around_children_and_entities_is_joined() {
+        assert_eq!(
+            xml_to_json(r#"<a>x<b/>y&amp;z <c k="&lt;"/></a>"#).unwrap(),
+            r##"{"a":{"b":null,"c":{"@k":"<"},"#text":"xy&z"}}"##
+        );
     }
 
     #[test]
