@@ -139,9 +139,22 @@ pub fn store(conn: &Connection, name: &str, schema: &Columns, filled: &[String])
     Ok(())
 }
 
+/// The `quarry_meta` key that records the case has this layout.
+const LAYOUT_KEY: &str = "table_layout";
+
 /// Moves the tables an earlier quarry loaded straight into `main` (every base table there
 /// but quarry's own and the watchlists) into [`SCHEMA`], each behind a view of its name.
+/// Done once per case: a table someone creates in `main` later stays where it is.
 pub fn migrate(conn: &Connection) -> Result<()> {
+    if super::meta::get(conn, LAYOUT_KEY)?.is_some() {
+        return Ok(());
+    }
+    move_main_tables(conn)?;
+    super::meta::put(conn, LAYOUT_KEY, Some(SCHEMA))
+}
+
+/// The move [`migrate`] makes, in one transaction.
+fn move_main_tables(conn: &Connection) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT table_name FROM duckdb_tables()
          WHERE database_name = current_database() AND schema_name = 'main'
@@ -219,7 +232,7 @@ mod tests {
         conn.execute_batch(
             "CREATE TABLE Event (TimeGenerated TIMESTAMP, Computer VARCHAR);
              INSERT INTO Event VALUES ('2025-01-01', 'a'), ('2025-01-02', 'b');
-             CREATE TABLE quarry_meta (key VARCHAR, value VARCHAR);
+             CREATE TABLE quarry_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
              CREATE TABLE watchlist__x (k VARCHAR);",
         )
         .unwrap();
@@ -240,7 +253,10 @@ mod tests {
             ),
             2
         );
+        conn.execute_batch("CREATE TABLE Later (x INTEGER)")
+            .unwrap();
         migrate(&conn).unwrap();
         assert_eq!(count(&conn, "SELECT count(*) FROM Event"), 2);
+        assert_eq!(stored_tables(&conn).unwrap(), ["Event"]);
     }
 }
