@@ -3,10 +3,10 @@
 //! streams what it returns into the stage.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::{Datelike, Utc};
+use foldhash::HashMap;
 
 use crossbeam_channel::Sender;
 use duckdb::arrow::record_batch::RecordBatch;
@@ -16,6 +16,7 @@ use super::commit::{create_stage, Counts, Raw, Rows, Staged};
 use super::load::{fill_raw_lines, reject_line, Reader};
 use super::mapping::{mappings, Mapping};
 use super::progress::Progress;
+use super::readahead::ReadAhead;
 use super::sink::{append_batch, BatchBuilder};
 use super::source::SourceFile;
 use super::IngestError;
@@ -103,8 +104,8 @@ fn parse_file(
     let closed = || IngestError::Invalid("the CEF loader stopped".into());
     let mut builder = BatchBuilder::new(names, false);
     // Extension key → staging column index (None: goes to AdditionalExtensions).
-    let mut slots: HashMap<String, Option<usize>> = HashMap::new();
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, source.reader()?);
+    let mut slots: HashMap<String, Option<usize>> = HashMap::default();
+    let mut reader = ReadAhead::new(source.reader()?);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut rejects = 0u64;
@@ -119,7 +120,11 @@ fn parse_file(
         }
         line_no += 1;
         progress.add(n as u64);
-        let text = String::from_utf8_lossy(&buf);
+        // Valid UTF-8 is checked by the fast path; anything else is made valid.
+        let text = match std::str::from_utf8(&buf) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&buf),
+        };
         let line = text.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;

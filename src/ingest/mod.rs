@@ -29,6 +29,7 @@ mod load;
 mod mapping;
 mod parquet;
 mod progress;
+mod readahead;
 mod sink;
 mod source;
 mod sql;

@@ -77,7 +77,7 @@ impl SourceFile {
     }
 
     /// The decoded text as a stream (gunzipped, BOM removed).
-    pub fn reader(&self) -> Result<Box<dyn Read>, IngestError> {
+    pub fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
         let mut r = open_decoded(&self.path, self.gzip)?;
         if let Some(enc) = self.encoding {
             // UTF-16 and Latin-1 exports are transcoded whole; they are small in practice.
@@ -158,7 +158,7 @@ impl SourceFile {
 /// hash runs on a second thread, on chunks the reading thread hands over, so reading and
 /// hashing overlap.
 fn scan(
-    mut reader: Box<dyn Read>,
+    mut reader: Box<dyn Read + Send>,
     path: &Path,
 ) -> Result<(String, Vec<u8>, Utf8Census), IngestError> {
     const CHUNK: usize = 1 << 20;
@@ -208,7 +208,7 @@ fn scan(
     Ok((hex(&digest), head, utf8))
 }
 
-fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read>, IngestError> {
+fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read + Send>, IngestError> {
     let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
     let buffered = BufReader::with_capacity(1 << 20, file);
     Ok(if gzip {

@@ -13,16 +13,46 @@ pub(super) fn iso_time(s: &str) -> Option<String> {
 /// A leap second (`:60`, which chrono keeps as second 59 with a fraction of one second or
 /// more) becomes the last microsecond of second 59, as DuckDB has no leap seconds.
 pub(super) fn format_ts(t: NaiveDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.and_utc().timestamp_subsec_micros().min(999_999)
-    )
+    let micros = t.and_utc().timestamp_subsec_micros().min(999_999);
+    let year = match u32::try_from(t.year()) {
+        Ok(year) if year <= 9999 => year,
+        _ => {
+            return format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{micros:06}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        }
+    };
+    // Every line of a firewall log has a time or two: digits are written, not formatted.
+    let mut out = String::with_capacity(26);
+    for (value, width, after) in [
+        (year, 4, '-'),
+        (t.month(), 2, '-'),
+        (t.day(), 2, ' '),
+        (t.hour(), 2, ':'),
+        (t.minute(), 2, ':'),
+        (t.second(), 2, '.'),
+    ] {
+        push_digits(&mut out, value, width);
+        out.push(after);
+    }
+    push_digits(&mut out, micros, 6);
+    out
+}
+
+/// Writes the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, mut value: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    for d in digits[..width].iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    out.extend(digits[..width].iter().map(|&d| char::from(d)));
 }
 
 /// Normalises a CEF time value (epoch milliseconds or `MMM dd yyyy HH:mm:ss[.SSS] [zone]`).
@@ -76,6 +106,27 @@ mod tests {
             Some("2025-11-09 15:46:34.000000")
         );
         assert_eq!(cef_time("garbage"), None);
+    }
+
+    #[test]
+    fn written_digits_are_zero_padded_like_formatted_ones() {
+        let at = |y, mo, d, h, mi, s, us| {
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|d| d.and_hms_micro_opt(h, mi, s, us))
+                .unwrap()
+        };
+        assert_eq!(
+            format_ts(at(987, 1, 2, 3, 4, 5, 6)),
+            "0987-01-02 03:04:05.000006"
+        );
+        assert_eq!(
+            format_ts(at(2025, 12, 31, 23, 59, 58, 999_999)),
+            "2025-12-31 23:59:58.999999"
+        );
+        assert_eq!(
+            format_ts(at(12345, 1, 1, 0, 0, 0, 0)),
+            "12345-01-01 00:00:00.000000"
+        );
     }
 
     #[test]
