@@ -19,17 +19,18 @@ use super::IngestError;
 fn json_objects(r: &Reader<'_>) -> Result<(Vec<String>, String, u64), IngestError> {
     let conn = r.conn;
     // Valid JSON whose first character is `{` is an object: one parse instead of two.
-    let object = "coalesce(starts_with(ltrim(__raw, ' \t\r\n'), '{') AND json_valid(__raw), false)";
+    let opens = "starts_with(ltrim(__raw, ' \t\r\n'), '{')";
+    let object = format!("coalesce({opens} AND json_valid(__raw), false)");
     // One scan lists the keys in order of first appearance and counts the rows that are not
     // objects, under a NULL key (a key of an object is never NULL). `try` makes the keys of
     // malformed JSON NULL, so each object is parsed once, not also by `json_valid`.
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(&format!(
         "SELECT k, count(*) FROM (
-           SELECT unnest(coalesce(CASE WHEN starts_with(ltrim(__raw, ' \t\r\n'), '{')
-                                       THEN try(json_keys(__raw)) END, [NULL])) AS k, __line
+           SELECT unnest(coalesce(CASE WHEN {opens} THEN try(json_keys(__raw)) END, [NULL])) AS k,
+                  __line
            FROM temp.quarry_json)
-         GROUP BY k ORDER BY min(__line), k",
-    )?;
+         GROUP BY k ORDER BY min(__line), k"
+    ))?;
     let mut keys = Vec::new();
     let mut bad = 0;
     for row in stmt.query_map([], |row| {

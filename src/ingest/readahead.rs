@@ -1,18 +1,19 @@
-//! A stream read on its own thread: decompressing a gzip file runs beside the parser that
-//! consumes its lines, on the second core.
+//! A stream read on its own thread: decompressing a gzip file runs beside the work that
+//! consumes it (hashing it before a load, parsing its lines), on the second core.
 
 use std::io::{BufRead, Read};
 
-use crossbeam_channel::{bounded, Receiver};
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 /// Bytes handed over per chunk.
 const CHUNK: usize = 1 << 20;
 
-/// A [`BufRead`] over chunks that a reading thread fills ahead of the consumer. The thread
-/// stops at the end of the stream, at an error (handed over in order), or when this reader
-/// is dropped.
+/// A [`BufRead`] over chunks that a reading thread fills ahead of the consumer; spent chunks
+/// go back to the thread to be filled again. The thread stops at the end of the stream, at
+/// an error (handed over after the bytes read before it), or when this reader is dropped.
 pub struct ReadAhead {
     chunks: Receiver<std::io::Result<Vec<u8>>>,
+    spent: Sender<Vec<u8>>,
     current: Vec<u8>,
     at: usize,
 }
@@ -20,26 +21,15 @@ pub struct ReadAhead {
 impl ReadAhead {
     /// Starts reading `inner` on a new thread.
     pub fn new(mut inner: Box<dyn Read + Send>) -> ReadAhead {
-        let (tx, rx) = bounded(4);
+        let (tx, chunks) = bounded(3);
+        let (spent, reuse) = bounded::<Vec<u8>>(4);
         std::thread::spawn(move || loop {
-            let mut chunk = vec![0u8; CHUNK];
-            let mut filled = 0;
-            let outcome = loop {
-                match inner.read(&mut chunk[filled..]) {
-                    Ok(0) => break Ok(()),
-                    Ok(n) => {
-                        filled += n;
-                        if filled == CHUNK {
-                            break Ok(());
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => break Err(e),
-                }
-            };
-            chunk.truncate(filled);
-            let last = filled < CHUNK || outcome.is_err();
-            if filled > 0 && tx.send(Ok(chunk)).is_err() {
+            let mut chunk = reuse.try_recv().unwrap_or_default();
+            chunk.clear();
+            // `read_to_end` keeps the bytes read before an error.
+            let outcome = (&mut inner).take(CHUNK as u64).read_to_end(&mut chunk);
+            let last = !matches!(outcome, Ok(n) if n == CHUNK);
+            if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
                 return;
             }
             if let Err(e) = outcome {
@@ -50,7 +40,8 @@ impl ReadAhead {
             }
         });
         ReadAhead {
-            chunks: rx,
+            chunks,
+            spent,
             current: Vec::new(),
             at: 0,
         }
@@ -72,7 +63,9 @@ impl BufRead for ReadAhead {
         if self.at == self.current.len() {
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
-                    self.current = chunk;
+                    let spent = std::mem::replace(&mut self.current, chunk);
+                    // A full return channel or a finished thread: the chunk is dropped.
+                    let _ = self.spent.try_send(spent);
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),

@@ -2,13 +2,14 @@
 //! and a plain-text path DuckDB's readers can open.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
+use super::readahead::ReadAhead;
 use super::IngestError;
 
 /// How many decoded bytes are kept for sniffing.
@@ -155,57 +156,31 @@ impl SourceFile {
 }
 
 /// Reads a decoded stream once: its SHA-256 (hex), its first bytes and its UTF-8 census. The
-/// hash runs on a second thread, on chunks the reading thread hands over, so reading and
-/// hashing overlap.
+/// stream is read (and gunzipped) on a second thread while this one hashes.
 fn scan(
-    mut reader: Box<dyn Read + Send>,
+    reader: Box<dyn Read + Send>,
     path: &Path,
 ) -> Result<(String, Vec<u8>, Utf8Census), IngestError> {
-    const CHUNK: usize = 1 << 20;
+    let mut chunks = ReadAhead::new(reader);
     let mut head = Vec::with_capacity(HEAD);
     let mut utf8 = Utf8Census::default();
-    let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<u8>, usize)>(2);
-    let (free_tx, free_rx) = crossbeam_channel::bounded::<Vec<u8>>(3);
-    for _ in 0..3 {
-        // Cannot fail: the channel has room for the three buffers.
-        let _ = free_tx.send(vec![0u8; CHUNK]);
+    let mut hasher = Sha256::new();
+    loop {
+        let chunk = chunks
+            .fill_buf()
+            .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
+        if chunk.is_empty() {
+            break;
+        }
+        if head.len() < HEAD {
+            head.extend_from_slice(&chunk[..chunk.len().min(HEAD - head.len())]);
+        }
+        utf8.add(chunk);
+        hasher.update(chunk);
+        let n = chunk.len();
+        chunks.consume(n);
     }
-    let digest = std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
-            let mut hasher = Sha256::new();
-            for (buf, n) in full_rx {
-                hasher.update(&buf[..n]);
-                // The reader may have stopped already; a buffer nobody takes is dropped.
-                let _ = free_tx.send(buf);
-            }
-            hasher.finalize()
-        });
-        let read = (|| -> Result<(), IngestError> {
-            while let Ok(mut buf) = free_rx.recv() {
-                let n = reader
-                    .read(&mut buf)
-                    .map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
-                if n == 0 {
-                    break;
-                }
-                if head.len() < HEAD {
-                    let take = n.min(HEAD - head.len());
-                    head.extend_from_slice(&buf[..take]);
-                }
-                utf8.add(&buf[..n]);
-                if full_tx.send((buf, n)).is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        })();
-        drop(full_tx);
-        let digest = hasher.join();
-        read.map(|()| digest)
-    })?;
-    let digest =
-        digest.map_err(|_| IngestError::Invalid(format!("{}: hashing failed", path.display())))?;
-    Ok((hex(&digest), head, utf8))
+    Ok((hex(&hasher.finalize()), head, utf8))
 }
 
 fn open_decoded(path: &Path, gzip: bool) -> Result<Box<dyn Read + Send>, IngestError> {

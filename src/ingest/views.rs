@@ -5,6 +5,7 @@ use super::commit::{table_columns, Columns};
 use super::mapping::{mappings, Mapping, SessionView};
 use super::sql::ident;
 use super::IngestError;
+use crate::engine::hasterm::has_term;
 use crate::engine::Case;
 
 /// Recreates NetworkSessions, `_Im_NetworkSession` and `_Im_Dns` over the tables that exist
@@ -89,14 +90,14 @@ pub fn rebuild_views(case: &Case) -> Result<(), IngestError> {
 /// stored table itself rather than through the table's view: binding every column of a
 /// wide view (CommonSecurityLog's 157) cost each query reading NetworkSessions milliseconds.
 /// A column of the table's schema that was never stored is a typed NULL, when an expression
-/// may read it (its name appears in one, in any case).
+/// may read it (its name appears in one as a whole term, in any case).
 fn stored_rows(m: &Mapping, table: &str, stored: &Columns, exprs: &[String]) -> String {
     let stored_table = crate::engine::stored::qualified(table);
     let missing: Vec<String> = m
         .columns()
         .into_iter()
         .filter(|(c, _)| !stored.iter().any(|(s, _)| s.eq_ignore_ascii_case(c)))
-        .filter(|(c, _)| exprs.iter().any(|e| mentions(e, c)))
+        .filter(|(c, _)| exprs.iter().any(|e| has_term(e, c, true)))
         .map(|(c, ty)| format!("CAST(NULL AS {ty}) AS {}", ident(&c)))
         .collect();
     if missing.is_empty() {
@@ -104,18 +105,6 @@ fn stored_rows(m: &Mapping, table: &str, stored: &Columns, exprs: &[String]) -> 
     } else {
         format!("(SELECT *, {} FROM {stored_table})", missing.join(", "))
     }
-}
-
-/// Whether the SQL `expr` has `name` as a whole word (ASCII case ignored).
-fn mentions(expr: &str, name: &str) -> bool {
-    let text = expr.to_ascii_lowercase();
-    let name = name.to_ascii_lowercase();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    text.match_indices(&name).any(|(at, _)| {
-        let before = text[..at].bytes().next_back();
-        let after = text[at + name.len()..].bytes().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
 }
 
 /// One source's SELECT from `from` with every view column (NULL where the mapping has none).
@@ -143,10 +132,11 @@ fn empty_select(columns: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::mentions;
+    use super::has_term;
 
     #[test]
     fn a_column_is_mentioned_as_a_whole_word() {
+        let mentions = |expr: &str, name: &str| has_term(expr, name, true);
         assert!(mentions("coalesce(DeviceName, Computer)", "computer"));
         assert!(mentions("\"id.orig_h\"", "id.orig_h"));
         assert!(!mentions("coalesce(DeviceName, Computer)", "Device"));
