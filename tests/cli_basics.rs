@@ -213,3 +213,26 @@ fn export_writes_csv_json_and_parquet_through_duckdb() {
         .code(1)
         .stderr(predicate::str::contains(".csv, .json or .parquet"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_quarry_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_case(dir.path());
+    // More output than a pipe holds, to a reader that has already gone.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("quarry"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "sql",
+            "SELECT range, 'padding padding padding' AS p FROM range(200000)",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "no panic and no error message: {stderr}");
+    assert!(!out.status.success(), "it cannot have written everything");
+}

@@ -9,6 +9,8 @@ use anyhow::Result;
 use super::stats::Samples;
 use super::table::{ms, ratio, Table};
 use crate::engine::Case;
+use crate::hunts::pages;
+use crate::kql::functions::quote_ident;
 use crate::kql::{compile, StoredTable};
 
 const PRIVATE: &str = "['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']::VARCHAR[]";
@@ -194,14 +196,14 @@ fn on_stored(sql: &str, stored: &BTreeMap<String, StoredTable>) -> String {
     out
 }
 
-/// Runs `sql` to the end; the number of rows.
+/// Runs `sql` to the end as a hunt runs (into a temporary table, planned once); the number
+/// of rows.
 fn rows(case: &Case, sql: &str) -> Result<usize> {
-    let mut stmt = case.conn().prepare(sql)?;
-    let mut r = stmt.query([])?;
-    let mut n = 0;
-    while r.next()?.is_some() {
-        n += 1;
-    }
+    let n = pages::keep(case.conn(), sql, pages::RUN_TABLE)?;
+    case.conn().execute_batch(&format!(
+        "DROP TABLE temp.{}",
+        quote_ident(pages::RUN_TABLE)
+    ))?;
     Ok(n)
 }
 

@@ -89,6 +89,7 @@ pub struct TuiArgs {
 
 /// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
 pub fn main() -> ExitCode {
+    end_quietly_when_the_reader_leaves();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,6 +97,17 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", error_text(&format!("{e:#}")));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A reader that stops early (`quarry hunt run --all --json | head`) ends quarry as it ends
+/// other command-line tools, instead of a panic at the next line printed: Rust ignores
+/// SIGPIPE, which makes every print to the closed pipe fail.
+fn end_quietly_when_the_reader_leaves() {
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

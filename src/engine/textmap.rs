@@ -24,6 +24,10 @@ pub trait TextMap {
     /// Whether a chunk computes each distinct text once: worth it for log columns, which
     /// repeat a few values many times, not for documents, which never repeat.
     const MEMO: bool = true;
+
+    /// Whether the text is always JSON, typed as DuckDB's JSON so that reading it as JSON
+    /// does not parse it to check it first.
+    const JSON: bool = false;
 }
 
 /// The DuckDB function of a [`TextMap`].
@@ -37,9 +41,13 @@ impl<M: TextMap> VScalar for TextMapFunction<M> {
     }
 
     fn signatures() -> Vec<ScalarFunctionSignature> {
+        let mut result = LogicalTypeHandle::from(LogicalTypeId::Varchar);
+        if M::JSON {
+            result.set_alias("JSON");
+        }
         vec![ScalarFunctionSignature::exact(
             vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
-            LogicalTypeHandle::from(LogicalTypeId::Varchar),
+            result,
         )]
     }
 

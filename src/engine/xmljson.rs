@@ -254,6 +254,8 @@ impl TextMap for ParseXml {
     }
 
     const MEMO: bool = false;
+
+    const JSON: bool = true;
 }
 
 /// Registers `kql_parse_xml` on `conn`.

@@ -209,7 +209,7 @@ fn run_hunt_with(
         format!("SELECT * FROM ({runnable}) ORDER BY ALL")
     };
     let fetched = match keep {
-        None => query_json(conn, &compiled, &sql).map(|hits| {
+        None => pages::run_all(conn, &sql, &compiled.json_columns()).map(|hits| {
             let n = hits.len();
             (hits, n)
         }),
