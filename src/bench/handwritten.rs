@@ -8,9 +8,7 @@ use anyhow::Result;
 
 use super::stats::Samples;
 use super::table::{ms, ratio, Table};
-use crate::engine::Case;
-use crate::hunts::pages;
-use crate::kql::functions::quote_ident;
+use crate::engine::{planned, Case};
 use crate::kql::{compile, StoredTable};
 
 const PRIVATE: &str = "['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']::VARCHAR[]";
@@ -196,15 +194,17 @@ fn on_stored(sql: &str, stored: &BTreeMap<String, StoredTable>) -> String {
     out
 }
 
-/// Runs `sql` to the end as a hunt runs (into a temporary table, planned once); the number
-/// of rows.
+/// Runs `sql` to the end as a hunt runs (planned once); the number of rows.
 fn rows(case: &Case, sql: &str) -> Result<usize> {
-    let n = pages::keep(case.conn(), sql, pages::RUN_TABLE)?;
-    case.conn().execute_batch(&format!(
-        "DROP TABLE temp.{}",
-        quote_ident(pages::RUN_TABLE)
-    ))?;
-    Ok(n)
+    planned::read_once(case.conn(), sql, |rows| count(case, rows))
+}
+
+/// The number of rows of `sql`.
+pub fn count(case: &Case, sql: &str) -> Result<usize> {
+    let n: i64 = case
+        .conn()
+        .query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// Times every corpus query (file names starting with its number) both ways.

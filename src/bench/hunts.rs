@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::stats::{self, Samples};
 use super::table::{ms, ratio, Table};
-use crate::engine::Case;
+use crate::engine::{planned, Case};
 use crate::hunts::cache::{AggregateCache, Reuse};
 use crate::hunts::library::Library;
 use crate::hunts::pages;
@@ -247,14 +247,11 @@ fn drill_latency(case: &Case, catalog: &Catalog, hunts: &[Hunt]) -> Result<Vec<V
                 continue;
             }
         };
-        let mut stmt = case
-            .conn()
-            .prepare(&format!("SELECT * FROM ({}) LIMIT 101", d.sql))?;
-        let mut r = stmt.query([])?;
-        let mut n = 0;
-        while r.next()?.is_some() {
-            n += 1;
-        }
+        // As the workbench reads it: planned once, then read back.
+        let first = format!("SELECT * FROM ({}) LIMIT 101", d.sql);
+        let n = planned::read_once(case.conn(), &first, |rows| {
+            super::handwritten::count(case, rows)
+        })?;
         rows.push(vec![
             short(h),
             "drill-down first page".into(),

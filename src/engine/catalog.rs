@@ -86,9 +86,6 @@ pub fn build(case: &Case) -> Result<Catalog> {
     })
 }
 
-/// The temporary table a probe query's values pass through.
-const PROBE_TABLE: &str = "quarry_probe_values";
-
 /// Runs the compiler's probe queries on a clone of the case connection.
 struct ConnProbe(std::sync::Mutex<duckdb::Connection>);
 
@@ -98,22 +95,11 @@ impl crate::kql::Probe for ConnProbe {
             .0
             .lock()
             .map_err(|_| "the probe connection is poisoned".to_string())?;
-        // Run directly into a temporary table: planned once, where a prepared statement
-        // reading the events would be planned again when it executes.
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TEMP TABLE {PROBE_TABLE} AS {sql}"
-        ))
-        .map_err(|e| e.to_string())?;
-        let read = || -> duckdb::Result<Vec<String>> {
-            let mut stmt =
-                conn.prepare(&format!("SELECT * FROM temp.{PROBE_TABLE} ORDER BY rowid"))?;
-            let rows = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
-            rows.filter_map(|r| r.transpose()).collect()
-        };
-        let values = read();
-        let dropped = conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{PROBE_TABLE}"));
-        let values = values.map_err(|e| e.to_string())?;
-        dropped.map_err(|e| e.to_string())?;
-        Ok(values)
+        super::planned::read_once(&conn, sql, |rows| {
+            let mut stmt = conn.prepare(rows)?;
+            let values = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+            values.filter_map(|v| v.transpose()).collect()
+        })
+        .map_err(|e: duckdb::Error| e.to_string())
     }
 }

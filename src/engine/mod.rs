@@ -10,6 +10,7 @@ pub mod jsontext;
 mod meta;
 mod once;
 pub mod output;
+pub mod planned;
 pub mod stored;
 pub mod textconv;
 mod textmap;

@@ -5,6 +5,7 @@ use duckdb::Connection;
 use serde_json::Value;
 
 use super::run::json_rows;
+use crate::engine::planned;
 use crate::kql::functions::{quote_ident, quote_str};
 use crate::kql::{json_columns, ColumnDef};
 
@@ -46,46 +47,15 @@ pub fn table_for(id: &str) -> String {
     format!("quarry_hits_{safe}")
 }
 
-/// The temporary table a hunt run outside the workbench keeps its hits in while it reads
-/// them back.
-pub const RUN_TABLE: &str = "quarry_run_hits";
-
-/// Keeps the rows of `sql`, in its order, in the temporary table `table`; returns how many.
-///
-/// This is also the quickest way to run a hunt at all: DuckDB plans a statement it runs
-/// directly once, but a prepared statement that reads a table is planned again when it
-/// executes, and a hunt over the NetworkSessions view spends 10–25 ms planning.
+/// Keeps the rows of `sql`, in its order, in the temporary table `table` (planned once, see
+/// [`planned`]); returns how many.
 pub fn keep(conn: &Connection, sql: &str, table: &str) -> anyhow::Result<usize> {
+    planned::into_temp(conn, sql, table)?;
     let name = quote_ident(table);
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM ({sql})"
-    ))?;
     let n: i64 = conn.query_row(&format!("SELECT count(*) FROM temp.{name}"), [], |r| {
         r.get(0)
     })?;
     Ok(usize::try_from(n).unwrap_or(0))
-}
-
-/// Every row of `sql`, in its order, read through the temporary table [`RUN_TABLE`] (see
-/// [`keep`]); the columns at the indexes in `dynamic` hold JSON text.
-pub fn run_all(conn: &Connection, sql: &str, dynamic: &[usize]) -> anyhow::Result<Vec<Value>> {
-    let rows = keep(conn, sql, RUN_TABLE).and_then(|_| {
-        json_rows(
-            conn,
-            &format!(
-                "SELECT * FROM temp.{} ORDER BY rowid",
-                quote_ident(RUN_TABLE)
-            ),
-            dynamic,
-        )
-    });
-    let dropped = conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.{}",
-        quote_ident(RUN_TABLE)
-    ));
-    let rows = rows?;
-    dropped?;
-    Ok(rows)
 }
 
 /// The SQL for the first `limit` rows of a kept result, in the hunt's order.

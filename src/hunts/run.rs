@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::cache::{AggregateCache, Reuse};
 use super::{pages, params, Hunt};
 use crate::engine::output::{write_query, Format};
-use crate::engine::Case;
+use crate::engine::{planned, Case};
 use crate::kql::{self, Catalog, ColumnDef, Compiled};
 
 /// How a run ended.
@@ -209,10 +209,12 @@ fn run_hunt_with(
         format!("SELECT * FROM ({runnable}) ORDER BY ALL")
     };
     let fetched = match keep {
-        None => pages::run_all(conn, &sql, &compiled.json_columns()).map(|hits| {
-            let n = hits.len();
-            (hits, n)
-        }),
+        None => {
+            planned::read_once(conn, &sql, |rows| query_json(conn, &compiled, rows)).map(|hits| {
+                let n = hits.len();
+                (hits, n)
+            })
+        }
         Some(table) => pages::keep(conn, &sql, table).and_then(|n| {
             let first = pages::first_rows(table, pages::FIRST_PAGE);
             Ok((query_json(conn, &compiled, &first)?, n))

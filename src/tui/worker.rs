@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use duckdb::InterruptHandle;
 
 use super::protocol::{HuntRow, ParamRow, Reply, Request};
-use crate::engine::Case;
+use crate::engine::{planned, Case};
 use crate::hunts::cache::AggregateCache;
 use crate::hunts::library::Library;
 use crate::hunts::pages::{self, Page, PageQuery};
@@ -805,7 +805,10 @@ fn drill_page(
         d.sql,
         DRILL_PAGE + 1
     );
-    let (_, mut out) = page(case, &sql)?;
+    let (_, mut out) = planned::read_once(case.conn(), &sql, |rows| {
+        page(case, rows).map_err(anyhow::Error::msg)
+    })
+    .map_err(|e| e.to_string())?;
     let more = out.len() > DRILL_PAGE;
     out.truncate(DRILL_PAGE);
     Ok(Reply::Drilled {
