@@ -40,6 +40,15 @@ pub fn read_once<T, E: From<duckdb::Error>>(
 mod tests {
     use super::*;
 
+    fn tables_left(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'quarry_planned_rows'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn rows_come_back_in_the_query_order_and_the_table_goes() {
         let conn = Connection::open_in_memory().unwrap();
@@ -51,14 +60,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(firsts, vec![4999, 4998, 4997]);
-        let left: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'quarry_planned_rows'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(left, 0);
+        assert_eq!(tables_left(&conn), 0);
     }
 
     #[test]
@@ -68,14 +70,7 @@ mod tests {
             Err(duckdb::Error::QueryReturnedNoRows)
         });
         assert!(failed.is_err());
-        let left: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'quarry_planned_rows'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(left, 0);
+        assert_eq!(tables_left(&conn), 0);
         let bad: duckdb::Result<()> = read_once(&conn, "SELECT nope", |_| Ok(()));
         assert!(bad.unwrap_err().to_string().contains("nope"));
     }
