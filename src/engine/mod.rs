@@ -6,6 +6,7 @@ pub mod export;
 pub mod extract;
 pub mod hasterm;
 pub mod ipfunc;
+pub mod jsonitems;
 pub mod jsontext;
 mod meta;
 mod once;
@@ -149,6 +150,7 @@ impl Case {
         ipfunc::register(&conn)?;
         xmljson::register(&conn)?;
         jsontext::register(&conn)?;
+        jsonitems::register(&conn)?;
         hasterm::register(&conn)?;
         urlhost::register(&conn)?;
         textconv::register(&conn)?;

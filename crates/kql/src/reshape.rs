@@ -29,14 +29,6 @@ pub(super) const JOIN_KINDS: &[(&str, &str, bool, bool, bool)] = &[
     ("rightantisemi", "ANTI JOIN", false, true, false),
 ];
 
-/// Whether `sql` is one quoted identifier (a column).
-fn is_identifier(sql: &str) -> bool {
-    sql.len() > 2
-        && sql.starts_with('"')
-        && sql.ends_with('"')
-        && !sql[1..sql.len() - 1].contains('"')
-}
-
 impl Gen<'_> {
     /// `join`: right-side columns whose names the left side has get a numeric suffix.
     pub(super) fn join(
@@ -316,26 +308,12 @@ impl Gen<'_> {
             };
             let t = self.expr(e, &rel.cols)?;
             let x = functions::to_dynamic(&t);
-            let bag = if bag_as_array {
-                "json_array(k, json_extract(x, '$.\"' || replace(k, '\"', '\\\"') || '\"'))"
-            } else {
-                "json_object(k, json_extract(x, '$.\"' || replace(k, '\"', '\\\"') || '\"'))"
-            };
-            let elements = |x: &str| {
-                format!(
-                    "CASE json_type({x}) WHEN 'ARRAY' THEN json_extract({x}, '$[*]') \
-                     WHEN 'OBJECT' THEN list_transform(json_keys({x}), lambda k: {}) \
-                     ELSE [{x}] END",
-                    bag.replace("(x,", &format!("({x},"))
-                )
-            };
-            // A column is read in place. Another expression is bound to `x` once, in a
-            // subquery, which DuckDB turns into a join: much slower than reading a column.
-            let items = if is_identifier(&x.sql) {
-                elements(&x.sql)
-            } else {
-                format!("(SELECT {} FROM (SELECT {} AS x))", elements("x"), x.sql)
-            };
+            // The engine's `kql_mv_items` cuts the value into its items in one pass; null is
+            // one null item.
+            let items = format!(
+                "coalesce(kql_mv_items({}, {bag_as_array}), [CAST(NULL AS JSON)])",
+                x.sql
+            );
             let (value, out_ty) = match ty {
                 None => ("unnest(".to_string() + &items + ")", KqlType::Dynamic),
                 Some(tn) => {
