@@ -59,24 +59,16 @@ fn members(value: &str, object: bool) -> Option<Vec<Part<'_>>> {
     let bytes = value.as_bytes();
     let mut parts = Vec::new();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     // Where the current item (or, in an object, its value) starts, and its key.
     let mut start = 1;
     let mut key: Option<&str> = None;
     let mut closed = false;
     for (i, &b) in bytes.iter().enumerate().skip(1) {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
+        if quotes.step(b) {
             continue;
         }
         match b {
-            b'"' => in_string = true,
             b'[' | b'{' => depth += 1,
             b']' | b'}' if depth > 0 => depth -= 1,
             b':' if depth == 0 && object && key.is_none() => {
@@ -109,45 +101,44 @@ fn members(value: &str, object: bool) -> Option<Vec<Part<'_>>> {
     closed.then_some(parts)
 }
 
+/// Where a scan of JSON text is: inside a string (and just after a backslash there) or not.
+#[derive(Default)]
+struct Quotes {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Moves past byte `b`; whether it belongs to a string (its quotes included).
+    fn step(&mut self, b: u8) -> bool {
+        if !self.in_string {
+            self.in_string = b == b'"';
+            return self.in_string;
+        }
+        match b {
+            _ if self.escaped => self.escaped = false,
+            b'\\' => self.escaped = true,
+            b'"' => self.in_string = false,
+            _ => {}
+        }
+        true
+    }
+}
+
 /// `text` without the white space between its tokens, as DuckDB writes JSON.
 fn compact(text: &str) -> Cow<'_, str> {
-    let mut in_string = false;
-    let mut escaped = false;
-    let spaced = text.bytes().any(|b| {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            false
-        } else {
-            in_string = b == b'"';
-            matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-        }
-    });
-    if !spaced {
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut quotes = Quotes::default();
+    if !text.bytes().any(|b| !quotes.step(b) && space(b)) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in text.chars() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-        } else if is_space(c) {
-            continue;
-        } else {
-            in_string = c == '"';
-        }
-        out.push(c);
-    }
-    Cow::Owned(out)
+    let mut quotes = Quotes::default();
+    let kept: Vec<u8> = text
+        .bytes()
+        .filter(|&b| quotes.step(b) || !space(b))
+        .collect();
+    // Only ASCII spaces were left out, so the bytes are still UTF-8.
+    Cow::Owned(String::from_utf8(kept).unwrap_or_default())
 }
 
 /// The DuckDB function `kql_mv_items(VARCHAR, BOOLEAN) -> JSON[]` (NULL for NULL, as DuckDB
