@@ -117,6 +117,18 @@ fn mv_expand_split_and_bags() {
 }
 
 #[test]
+fn split_elements_by_position() {
+    let c = case();
+    let q = "print s = 'a:b:c' | project first = tostring(split(s, ':')[0]), \
+             last = tostring(split(s, ':')[-1]), beyond = isnull(split(s, ':')[5]), \
+             third = split(s, ':', 2), whole = split(s, ':')";
+    assert_eq!(
+        rows(&c, q),
+        [["a", "c", "true", "[\"c\"]", "[\"a\",\"b\",\"c\"]"]]
+    );
+}
+
+#[test]
 fn parse_extracts_between_literals() {
     let c = case();
     let q = "print r = 'technique_id=T1046,technique_name=Network Scan' \

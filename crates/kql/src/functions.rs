@@ -16,6 +16,9 @@ pub struct Typed {
     pub lit: Option<Lit>,
     /// The elements, for `dynamic([...])` array values.
     pub list: Option<Vec<Typed>>,
+    /// For an array of strings made from a DuckDB list (`split()`): the list's SQL, so one
+    /// element is read from the list instead of from the array written as JSON.
+    pub texts: Option<String>,
 }
 
 impl Typed {
@@ -26,6 +29,7 @@ impl Typed {
             ty,
             lit: None,
             list: None,
+            texts: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl Typed {
             ty,
             lit: Some(l),
             list: None,
+            texts: None,
         }
     }
 
@@ -166,6 +171,15 @@ fn outer_json_path(sql: &str) -> Option<(&str, String)> {
 
 /// `x[i]` on a dynamic array (negative indexes count from the end), or `x["key"]`.
 pub fn index(base: &Typed, i: &Typed) -> Result<Typed, String> {
+    if let (Some(list), Some(Lit::Long(n))) = (&base.texts, &i.lit) {
+        // DuckDB counts list elements from 1, and from the end as Kusto does.
+        if let Some(at) = if *n >= 0 { n.checked_add(1) } else { Some(*n) } {
+            return Ok(Typed::new(
+                format!("to_json({list}[{at}])"),
+                KqlType::Dynamic,
+            ));
+        }
+    }
     let b = to_dynamic(base);
     match (&i.lit, i.ty) {
         (Some(Lit::Str(k)), _) => Ok(member(&b, k)),
@@ -385,14 +399,18 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
             }
             "split" => {
                 arity(name, args, 2, 3)?;
-                let parts = format!(
-                    "to_json(string_split({}, {}))",
+                let list = format!(
+                    "string_split({}, {})",
                     to_string(&args[0]).sql,
                     to_string(&args[1]).sql
                 );
+                let parts = Typed {
+                    texts: Some(list.clone()),
+                    ..Typed::new(format!("to_json({list})"), K::Dynamic)
+                };
                 Ok(match args.get(2) {
-                    None => Typed::new(parts, K::Dynamic),
-                    Some(i) => index(&Typed::new(parts, K::Dynamic), i)
+                    None => parts,
+                    Some(i) => index(&parts, i)
                         .map(|e| Typed::new(format!("json_array({})", e.sql), K::Dynamic))?,
                 })
             }

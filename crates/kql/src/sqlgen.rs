@@ -1209,10 +1209,8 @@ impl<'a> Gen<'a> {
                         .join(", ")
                 );
                 Ok(Typed {
-                    sql,
-                    ty: KqlType::Dynamic,
-                    lit: None,
                     list: Some(list),
+                    ..Typed::new(sql, KqlType::Dynamic)
                 })
             }
             ExprKind::Member(base, key) => {
