@@ -6,11 +6,15 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
+use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
+use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::textmap::{self, TextMap};
+use super::vectors::{map_strings, Outcome};
 
 /// An element read from the document: its name, attributes (a range of the document's
 /// list), child elements (indexes into the document's elements) and text. Names, values and
@@ -95,6 +99,130 @@ impl<'a> Document<'a> {
 
 /// Converts an XML document to JSON text; `None` when the XML is malformed.
 pub fn xml_to_json(xml: &str) -> Option<String> {
+    let doc = parse(xml)?;
+    let mut out = String::with_capacity(xml.len());
+    write_fields(&doc, 0, &mut out);
+    Some(out)
+}
+
+/// The JSON text of the part of an XML document's JSON (see [`xml_to_json`]) that `path`
+/// selects; `None` when the XML is malformed or the path leads nowhere. The same as reading
+/// the path from the whole document's JSON, without writing the rest.
+pub fn xml_path_to_json(xml: &str, path: &[Step]) -> Option<String> {
+    let doc = parse(xml)?;
+    let mut node = Node::Element(0);
+    for step in path {
+        node = match (node, step) {
+            (Node::Element(at), Step::Key(key)) => member(&doc, at, key)?,
+            (Node::Group(members), Step::Index(i)) => {
+                let from_end = usize::try_from(i.checked_neg()?).ok();
+                let at = match from_end {
+                    Some(back) if *i < 0 => members.len().checked_sub(back)?,
+                    _ => usize::try_from(*i).ok()?,
+                };
+                Node::Element(*members.get(at)?)
+            }
+            _ => return None,
+        };
+    }
+    let mut out = String::new();
+    match node {
+        Node::Element(0) => write_fields(&doc, 0, &mut out),
+        Node::Element(at) => write_value(&doc, at, &mut out),
+        Node::Group(members) => write_group(&doc, &members, &mut out),
+        Node::Text(text) => write_string(text, &mut out),
+    }
+    Some(out)
+}
+
+/// One step of a JSON path: a member by name, or an array element by position (a negative
+/// position counts from the end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `."name"` or `.name`.
+    Key(String),
+    /// `[n]`, or `[#-n]` from the end.
+    Index(i64),
+}
+
+/// Reads a JSON path as DuckDB writes it: `$` then steps `."key"` (a quote inside escaped
+/// with a backslash), `.key`, `[n]` and `[#-n]`; `None` for anything else.
+pub fn path_steps(path: &str) -> Option<Vec<Step>> {
+    let mut rest = path.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix(".\"") {
+            let mut key = String::new();
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (_, '\\') => key.push(chars.next()?.1),
+                    (i, '"') => break i,
+                    (_, c) => key.push(c),
+                }
+            };
+            steps.push(Step::Key(key));
+            rest = &quoted[end + 1..];
+        } else if let Some(bare) = rest.strip_prefix('.') {
+            let end = bare.find(['.', '[']).unwrap_or(bare.len());
+            steps.push(Step::Key(bare[..end].to_string()));
+            rest = &bare[end..];
+        } else {
+            let inner = rest.strip_prefix('[')?;
+            let end = inner.find(']')?;
+            let n = match inner[..end].strip_prefix('#') {
+                Some(back) => back.parse::<i64>().ok().filter(|n| *n < 0)?,
+                None => inner[..end].parse::<i64>().ok().filter(|n| *n >= 0)?,
+            };
+            steps.push(Step::Index(n));
+            rest = &inner[end + 1..];
+        }
+    }
+    Some(steps)
+}
+
+/// A value in a document's JSON: an element's value (element 0, the document, is an
+/// object), the array of a repeated child's elements, or a string.
+enum Node<'d> {
+    Element(usize),
+    Group(Vec<usize>),
+    Text(&'d str),
+}
+
+/// The member `key` of element `at`'s JSON value, when that value is an object that has it.
+fn member<'d>(doc: &'d Document<'_>, at: usize, key: &str) -> Option<Node<'d>> {
+    let e = &doc.elements[at];
+    // An element with only text is a string, and an empty one null: neither has members.
+    if at != 0 && e.attributes.is_empty() && e.children.is_empty() {
+        return None;
+    }
+    if let Some(name) = key.strip_prefix('@') {
+        if let Some((_, value)) = doc.attributes[e.attributes.clone()]
+            .iter()
+            .find(|(n, _)| n == name)
+        {
+            return Some(Node::Text(value));
+        }
+    }
+    if key == "#text" && at != 0 {
+        let text = e.text.trim();
+        return (!text.is_empty()).then_some(Node::Text(text));
+    }
+    let members: Vec<usize> = e
+        .children
+        .iter()
+        .copied()
+        .filter(|&c| doc.elements[c].name == key)
+        .collect();
+    match members[..] {
+        [] => None,
+        [only] => Some(Node::Element(only)),
+        _ => Some(Node::Group(members)),
+    }
+}
+
+/// Parses an XML document; `None` when it is malformed or has no element.
+fn parse(xml: &str) -> Option<Document<'_>> {
     let mut reader = Reader::from_str(xml);
     let mut doc = Document::new(xml);
     // The elements not closed yet, the document first.
@@ -141,9 +269,7 @@ pub fn xml_to_json(xml: &str) -> Option<String> {
     if open.len() != 1 || doc.elements[0].children.is_empty() {
         return None;
     }
-    let mut out = String::with_capacity(xml.len());
-    write_fields(&doc, 0, &mut out);
-    Some(out)
+    Some(doc)
 }
 
 /// Writes an element's JSON value: null when it is empty, its text when it has only text,
@@ -194,16 +320,9 @@ fn write_fields(doc: &Document<'_>, at: usize, out: &mut String) {
         key("", name, out);
         if let [only] = members[..] {
             write_value(doc, only, out);
-            continue;
+        } else {
+            write_group(doc, &members, out);
         }
-        out.push('[');
-        for (i, &member) in members.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_value(doc, member, out);
-        }
-        out.push(']');
     }
     let text = e.text.trim();
     if at != 0 && !text.is_empty() {
@@ -211,6 +330,18 @@ fn write_fields(doc: &Document<'_>, at: usize, out: &mut String) {
         write_string(text, out);
     }
     out.push('}');
+}
+
+/// Writes the elements of a repeated child as a JSON array.
+fn write_group(doc: &Document<'_>, members: &[usize], out: &mut String) {
+    out.push('[');
+    for (i, &member) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_value(doc, member, out);
+    }
+    out.push(']');
 }
 
 /// Writes `text` as a JSON string.
@@ -258,9 +389,48 @@ impl TextMap for ParseXml {
     const JSON: bool = true;
 }
 
-/// Registers `kql_parse_xml` on `conn`.
+/// `kql_xml_path(VARCHAR xml, VARCHAR path) -> JSON`: [`xml_path_to_json`], the compiled
+/// form of a member chain on `parse_xml()` such as `parse_xml(x).DataItem.EventData.Data`.
+struct XmlPath;
+
+impl VScalar for XmlPath {
+    type State = ();
+
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
+        // The path is a constant of the query: read once per distinct text.
+        let mut last: Option<(String, Option<Vec<Step>>)> = None;
+        let paths = map_strings(input, 1, |_, text| {
+            let text = text?;
+            if last.as_ref().is_none_or(|(t, _)| t != text) {
+                last = Some((text.to_string(), path_steps(text)));
+            }
+            last.as_ref().and_then(|(_, steps)| steps.clone())
+        });
+        let mut out = output.flat_vector();
+        map_strings(input, 0, |i, xml| {
+            match xml
+                .zip(paths[i].as_deref())
+                .and_then(|(x, p)| xml_path_to_json(x, p))
+            {
+                Some(json) => out.insert(i, json.as_str()),
+                None => out.set_null(i),
+            }
+        });
+        Ok(())
+    }
+
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        let text = || LogicalTypeHandle::from(LogicalTypeId::Varchar);
+        let mut json = text();
+        json.set_alias("JSON");
+        vec![ScalarFunctionSignature::exact(vec![text(), text()], json)]
+    }
+}
+
+/// Registers `kql_parse_xml` and `kql_xml_path` on `conn`.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    textmap::register::<ParseXml>(conn, "kql_parse_xml")
+    textmap::register::<ParseXml>(conn, "kql_parse_xml")?;
+    conn.register_scalar_function::<XmlPath>("kql_xml_path")
 }
 
 #[cfg(test)]
@@ -302,6 +472,66 @@ mod tests {
             xml_to_json(r#"<a>x<b/>y&amp;z <c k="&lt;"/></a>"#).unwrap(),
             r##"{"a":{"b":null,"c":{"@k":"<"},"#text":"xy&z"}}"##
         );
+    }
+
+    #[test]
+    fn paths_read_as_duckdb_writes_them() {
+        assert_eq!(
+            path_steps(r#"$."Data"[2].b."q\"x"[#-1]"#),
+            Some(vec![
+                Step::Key("Data".into()),
+                Step::Index(2),
+                Step::Key("b".into()),
+                Step::Key("q\"x".into()),
+                Step::Index(-1),
+            ])
+        );
+        assert_eq!(path_steps("$"), Some(vec![]));
+        for bad in ["Data", "$[x]", "$[#1]", "$[-1]", r#"$."open"#, "$[1"] {
+            assert_eq!(path_steps(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_path_reads_what_json_extract_reads_from_the_whole_document() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        let xml = r#"<DataItem type="System"><EventData><Data Name="RuleName">technique_id=T1,x</Data><Data Name="DestinationIp">203.0.113.9</Data><Data Name="Empty"/></EventData><Solo k="v">text</Solo><Plain>only</Plain><Nothing/></DataItem>"#;
+        let paths = [
+            "$",
+            r#"$."DataItem""#,
+            r#"$."DataItem"."@type""#,
+            r#"$."DataItem"."EventData"."Data""#,
+            r#"$."DataItem"."EventData"."Data"[1]"#,
+            r#"$."DataItem"."EventData"."Data"[#-1]"#,
+            r##"$."DataItem"."EventData"."Data"[1]."#text""##,
+            r#"$."DataItem"."EventData"."Data"[0]."@Name""#,
+            r#"$."DataItem"."EventData"."Data"[3]"#,
+            r#"$."DataItem"."EventData"."Data"[#-4]"#,
+            r#"$."DataItem"."Solo""#,
+            r##"$."DataItem"."Solo"."#text""##,
+            r#"$."DataItem"."Plain""#,
+            r#"$."DataItem"."Plain"."x""#,
+            r#"$."DataItem"."Nothing""#,
+            r#"$."DataItem"."Missing""#,
+            r#"$."DataItem"[0]"#,
+            r#"$."DataItem"."@type"."x""#,
+        ];
+        for path in paths {
+            let (ours, whole): (Option<String>, Option<String>) = conn
+                .query_row(
+                    "SELECT CAST(kql_xml_path(?1, ?2) AS VARCHAR),
+                            CAST(json_extract(kql_parse_xml(?1), ?2) AS VARCHAR)",
+                    [xml, path],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(ours, whole, "{path}");
+        }
+        let bad: Option<String> = conn
+            .query_row("SELECT kql_xml_path('<a><b></a>', '$.a')", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(bad, None);
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Typed {
     /// For an array of strings made from a DuckDB list (`split()`): the list's SQL, so one
     /// element is read from the list instead of from the array written as JSON.
     pub texts: Option<String>,
+    /// For `parse_xml(x)`: the SQL of the text `x`, so a member chain reads its part from
+    /// the XML instead of from the whole document written as JSON.
+    pub xml: Option<String>,
 }
 
 impl Typed {
@@ -30,6 +33,7 @@ impl Typed {
             lit: None,
             list: None,
             texts: None,
+            xml: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl Typed {
             lit: Some(l),
             list: None,
             texts: None,
+            xml: None,
         }
     }
 
@@ -145,28 +150,34 @@ pub fn member(base: &Typed, key: &str) -> Typed {
 
 /// `json_extract` of one path step (`."key"`, `[0]`) from a dynamic value. A step from a
 /// `json_extract` extends its path, so `a.b.c` parses the JSON document once, not three
-/// times.
+/// times; a path into `parse_xml(x)` is `kql_xml_path(x, path)`, which writes only the part
+/// it reads.
 fn json_path(base: &Typed, step: &str) -> Typed {
     let b = to_dynamic(base);
-    let (doc, path) = match outer_json_path(&b.sql) {
-        Some((doc, path)) => (doc.to_string(), format!("{path}{step}")),
-        None => (b.sql, format!("${step}")),
+    let (function, doc, path) = match (&b.xml, outer_json_path(&b.sql)) {
+        (Some(xml), _) => ("kql_xml_path", xml.clone(), format!("${step}")),
+        (None, Some((function, doc, path))) => (function, doc.to_string(), format!("{path}{step}")),
+        (None, None) => ("json_extract", b.sql, format!("${step}")),
     };
     Typed::new(
-        format!("json_extract({doc}, {})", quote_str(&path)),
+        format!("{function}({doc}, {})", quote_str(&path)),
         KqlType::Dynamic,
     )
 }
 
-/// `json_extract(doc, '$path')` split into the document's SQL and the path's text.
-fn outer_json_path(sql: &str) -> Option<(&str, String)> {
-    let inner = sql.strip_prefix("json_extract(")?.strip_suffix("')")?;
+/// `json_extract(doc, '$path')` (or `kql_xml_path`) split into the function, the
+/// document's SQL and the path's text.
+fn outer_json_path(sql: &str) -> Option<(&'static str, &str, String)> {
+    let (function, inner) = ["json_extract", "kql_xml_path"].into_iter().find_map(|f| {
+        let inner = sql.strip_prefix(f)?.strip_prefix('(')?.strip_suffix("')")?;
+        Some((f, inner))
+    })?;
     let (doc, path) = inner.rsplit_once(", '$")?;
     // The path is one SQL string literal, in which every quote is doubled.
     if path.replace("''", "").contains('\'') {
         return None;
     }
-    Some((doc, format!("${}", path.replace("''", "'"))))
+    Some((function, doc, format!("${}", path.replace("''", "'"))))
 }
 
 /// `x[i]` on a dynamic array (negative indexes count from the end), or `x["key"]`.
@@ -430,10 +441,11 @@ pub fn scalar(name: &str, args: &[Typed], now: NaiveDateTime) -> Option<Result<T
             }
             "parse_xml" => {
                 arity(name, args, 1, 1)?;
-                Ok(Typed::new(
-                    format!("CAST(kql_parse_xml({}) AS JSON)", to_string(&args[0]).sql),
-                    K::Dynamic,
-                ))
+                let text = to_string(&args[0]).sql;
+                Ok(Typed {
+                    xml: Some(text.clone()),
+                    ..Typed::new(format!("CAST(kql_parse_xml({text}) AS JSON)"), K::Dynamic)
+                })
             }
             "array_length" => {
                 arity(name, args, 1, 1)?;
@@ -941,6 +953,25 @@ mod tests {
             member(&inner, "b").sql,
             r#"json_extract("d", '$."x'"."b"')"#.replace("x'", "x''")
         );
+    }
+
+    #[test]
+    fn a_path_into_parse_xml_reads_the_xml() {
+        let now = NaiveDateTime::default();
+        let doc = scalar("parse_xml", &[col("x", KqlType::String)], now)
+            .unwrap()
+            .unwrap();
+        let data = member(&member(&doc, "DataItem"), "Data");
+        assert_eq!(
+            data.sql,
+            r#"kql_xml_path(coalesce("x", ''), '$."DataItem"."Data"')"#
+        );
+        let last = index(&data, &Typed::lit(Lit::Long(-1))).unwrap();
+        assert_eq!(
+            last.sql,
+            r#"kql_xml_path(coalesce("x", ''), '$."DataItem"."Data"[#-1]')"#
+        );
+        assert_eq!(doc.sql, r#"CAST(kql_parse_xml(coalesce("x", '')) AS JSON)"#);
     }
 
     #[test]
