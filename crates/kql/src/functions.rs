@@ -212,6 +212,27 @@ pub fn index(base: &Typed, i: &Typed) -> Result<Typed, String> {
     }
 }
 
+/// `expr AS name`, or `expr` alone when it already is the column `name` (`"x"` or `l."x"`
+/// for `"x"`): DuckDB parses every token, and a hunt's SQL names most columns as they are.
+pub fn named(expr: &str, name: &str) -> String {
+    let column = match expr.split_once('.') {
+        Some((table, column))
+            if !table.is_empty()
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            column
+        }
+        _ => expr,
+    };
+    if column == name {
+        expr.to_string()
+    } else {
+        format!("{expr} AS {name}")
+    }
+}
+
 /// A SQL string literal.
 pub fn quote_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -972,6 +993,20 @@ mod tests {
             r#"kql_xml_path(coalesce("x", ''), '$."DataItem"."Data"[#-1]')"#
         );
         assert_eq!(doc.sql, r#"CAST(kql_parse_xml(coalesce("x", '')) AS JSON)"#);
+    }
+
+    #[test]
+    fn a_column_under_its_own_name_needs_no_alias() {
+        assert_eq!(named(r#""x""#, r#""x""#), r#""x""#);
+        assert_eq!(named(r#"r."x""#, r#""x""#), r#"r."x""#);
+        assert_eq!(named(r#"r."x""#, r#""x1""#), r#"r."x" AS "x1""#);
+        assert_eq!(named(r#""a.b""#, r#""a.b""#), r#""a.b""#);
+        assert_eq!(named(r#""X""#, r#""x""#), r#""X" AS "x""#);
+        assert_eq!(
+            named(r#"coalesce("x", '')"#, r#""x""#),
+            r#"coalesce("x", '') AS "x""#
+        );
+        assert_eq!(named(r#"f(l."x")"#, r#""x""#), r#"f(l."x") AS "x""#);
     }
 
     #[test]

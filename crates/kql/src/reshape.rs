@@ -148,7 +148,10 @@ impl Gen<'_> {
         }
         if keep_right {
             for (c, n) in rcols.iter().zip(&rnames) {
-                sel.push(format!("{rq}.{} AS {}", self.id(&c.name), self.id(n)));
+                sel.push(functions::named(
+                    &format!("{rq}.{}", self.id(&c.name)),
+                    &self.id(n),
+                ));
                 sources.insert(self.id(n), format!("{rq}.{}", self.id(&c.name)));
                 cols.push(ColumnDef {
                     name: n.clone(),

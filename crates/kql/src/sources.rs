@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::ast::*;
 use super::demand::Demand;
-use super::functions::{quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
+use super::functions::{named, quote_ident, quote_str, sql_type, to_string, type_by_name, Typed};
 use super::lexer::Span;
 use super::sqlgen::{err, is_hidden, Gen, Rel, R, TABLE_COL};
 use super::{ColumnDef, KqlType};
@@ -284,7 +284,7 @@ impl Gen<'_> {
                 })
                 .map(|v| v.to_string())
                 .zip(cols.iter())
-                .map(|(v, c)| format!("{v} AS {}", self.id(&c.name)))
+                .map(|(v, c)| named(&v, &self.id(&c.name)))
                 .collect();
             sel.push(format!("{} AS {}", quote_str(label), self.id(&source_col)));
             selects.push(format!("SELECT {} FROM {}", sel.join(", "), rel.from));

@@ -495,7 +495,7 @@ impl<'a> Gen<'a> {
                 } else {
                     self.id(&c.name)
                 };
-                format!("{v} AS {}", quote_ident(&c.name))
+                functions::named(&v, &quote_ident(&c.name))
             })
             .collect();
         let list = if visible.is_empty() {
@@ -684,7 +684,7 @@ impl<'a> Gen<'a> {
                     .iter()
                     .map(|(sql, c)| {
                         let v = Typed::new(sql.clone(), c.ty);
-                        format!("{} AS {}", group_value(&v), self.id(&c.name))
+                        functions::named(&group_value(&v).to_string(), &self.id(&c.name))
                     })
                     .collect();
                 let cols = items.into_iter().map(|(_, c)| c).collect();
@@ -853,7 +853,7 @@ impl<'a> Gen<'a> {
             _ => {
                 let mut sel: Vec<String> = items
                     .iter()
-                    .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
+                    .map(|(sql, c)| functions::named(sql, &self.id(&c.name)))
                     .collect();
                 if rel.ordered {
                     sel.push(quote_ident(ORD));
@@ -1070,10 +1070,9 @@ impl<'a> Gen<'a> {
                 .iter()
                 .zip(&cols)
                 .map(|(sql, c)| {
-                    Some(format!(
-                        "{} AS {}",
-                        qualify(sql, &j.columns)?,
-                        self.id(&c.name)
+                    Some(functions::named(
+                        &qualify(sql, &j.columns)?,
+                        &self.id(&c.name),
                     ))
                 })
                 .collect::<Option<Vec<_>>>()?;
@@ -1082,7 +1081,7 @@ impl<'a> Gen<'a> {
         let sel: Vec<String> = sel
             .iter()
             .zip(&cols)
-            .map(|(sql, c)| format!("{sql} AS {}", self.id(&c.name)))
+            .map(|(sql, c)| functions::named(sql, &self.id(&c.name)))
             .collect();
         let (input, filter) = self.through_stage(&rel);
         let mut sql =
