@@ -105,6 +105,15 @@ fn columns_differing_only_in_case_stay_apart() {
 }
 
 #[test]
+fn union_names_each_rows_table_when_asked() {
+    let c = case();
+    let q = "union withsource=Src Up, Low | summarize n = count() by Src | order by Src asc";
+    assert_eq!(flat(rows(&c, q)), ["Low|1", "Up|1"]);
+    let q = "union Up, Low | summarize n = count()";
+    assert_eq!(flat(rows(&c, q)), ["2"]);
+}
+
+#[test]
 fn mv_expand_split_and_bags() {
     let c = case();
     let q = "print s = 'a,b,c' | extend p = split(s, ',') | mv-expand p | project x = tostring(p)";

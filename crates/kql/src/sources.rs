@@ -273,6 +273,13 @@ impl Gen<'_> {
             }
         }
         let source_col = with_source.unwrap_or(TABLE_COL).to_string();
+        // Each row's table is written only when something after the union reads it (or
+        // when it is the only column, for a union whose rows are only counted).
+        let labelled = cols.is_empty()
+            || match &demand {
+                Demand::All => true,
+                Demand::Names(names) => names.contains(&source_col),
+            };
         let mut selects = Vec::new();
         for (label, rel) in &compiled {
             let mut sel: Vec<String> = cols
@@ -286,13 +293,17 @@ impl Gen<'_> {
                 .zip(cols.iter())
                 .map(|(v, c)| named(&v, &self.id(&c.name)))
                 .collect();
-            sel.push(format!("{} AS {}", quote_str(label), self.id(&source_col)));
+            if labelled {
+                sel.push(format!("{} AS {}", quote_str(label), self.id(&source_col)));
+            }
             selects.push(format!("SELECT {} FROM {}", sel.join(", "), rel.from));
         }
-        cols.push(ColumnDef {
-            name: source_col,
-            ty: KqlType::String,
-        });
+        if labelled {
+            cols.push(ColumnDef {
+                name: source_col,
+                ty: KqlType::String,
+            });
+        }
         let from = self.push_cte(selects.join(" UNION ALL "));
         Ok(Rel {
             from,
