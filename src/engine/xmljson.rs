@@ -17,13 +17,25 @@ use super::textmap::{self, TextMap};
 use super::vectors::{map_strings, Outcome};
 
 /// An element read from the document: its name, attributes (a range of the document's
-/// list), child elements (indexes into the document's elements) and text. Names, values and
-/// text borrow the document where they can: a Sysmon event has some forty of them.
+/// list), child elements (a chain of indexes into the document's elements, so an element
+/// costs no allocation of its own) and text. Names, values and text borrow the document
+/// where they can: a Sysmon event has some forty of them.
 struct Element<'a> {
     name: Cow<'a, str>,
     attributes: Range<usize>,
-    children: Vec<usize>,
+    /// The first and last child; 0 for none (element 0, the document, is nobody's child).
+    first_child: usize,
+    last_child: usize,
+    /// The next child of the same parent; 0 for none.
+    next_sibling: usize,
     text: Cow<'a, str>,
+}
+
+impl Element<'_> {
+    /// Whether the element has child elements.
+    fn has_children(&self) -> bool {
+        self.first_child != 0
+    }
 }
 
 /// A parsed document: its elements (element 0 stands for the document) and attributes.
@@ -40,7 +52,9 @@ impl<'a> Document<'a> {
             elements: vec![Element {
                 name: Cow::Borrowed(""),
                 attributes: 0..0,
-                children: Vec::new(),
+                first_child: 0,
+                last_child: 0,
+                next_sibling: 0,
                 text: Cow::Borrowed(""),
             }],
             attributes: Vec::new(),
@@ -78,12 +92,27 @@ impl<'a> Document<'a> {
         self.elements.push(Element {
             name,
             attributes: first..self.attributes.len(),
-            children: Vec::new(),
+            first_child: 0,
+            last_child: 0,
+            next_sibling: 0,
             text: Cow::Borrowed(""),
         });
         let at = self.elements.len() - 1;
-        self.elements[parent].children.push(at);
+        match self.elements[parent].last_child {
+            0 => self.elements[parent].first_child = at,
+            last => self.elements[last].next_sibling = at,
+        }
+        self.elements[parent].last_child = at;
         Some(at)
+    }
+
+    /// The child elements of element `at`, in document order.
+    fn children(&self, at: usize) -> impl Iterator<Item = usize> + Clone + '_ {
+        let first = self.elements[at].first_child;
+        std::iter::successors((first != 0).then_some(first), |&c| {
+            let next = self.elements[c].next_sibling;
+            (next != 0).then_some(next)
+        })
     }
 
     /// Appends `text` to the element `at`.
@@ -129,7 +158,7 @@ pub fn xml_path_to_json(xml: &str, path: &[Step]) -> Option<String> {
     match node {
         Node::Element(0) => write_fields(&doc, 0, &mut out),
         Node::Element(at) => write_value(&doc, at, &mut out),
-        Node::Group(members) => write_group(&doc, &members, &mut out),
+        Node::Group(members) => write_group(&doc, members.into_iter(), &mut out),
         Node::Text(text) => write_string(text, &mut out),
     }
     Some(out)
@@ -193,7 +222,7 @@ enum Node<'d> {
 fn member<'d>(doc: &'d Document<'_>, at: usize, key: &str) -> Option<Node<'d>> {
     let e = &doc.elements[at];
     // An element with only text is a string, and an empty one null: neither has members.
-    if at != 0 && e.attributes.is_empty() && e.children.is_empty() {
+    if at != 0 && e.attributes.is_empty() && !e.has_children() {
         return None;
     }
     if let Some(name) = key.strip_prefix('@') {
@@ -208,10 +237,8 @@ fn member<'d>(doc: &'d Document<'_>, at: usize, key: &str) -> Option<Node<'d>> {
         let text = e.text.trim();
         return (!text.is_empty()).then_some(Node::Text(text));
     }
-    let members: Vec<usize> = e
-        .children
-        .iter()
-        .copied()
+    let members: Vec<usize> = doc
+        .children(at)
         .filter(|&c| doc.elements[c].name == key)
         .collect();
     match members[..] {
@@ -266,7 +293,7 @@ fn parse(xml: &str) -> Option<Document<'_>> {
             _ => {}
         }
     }
-    if open.len() != 1 || doc.elements[0].children.is_empty() {
+    if open.len() != 1 || !doc.elements[0].has_children() {
         return None;
     }
     Some(doc)
@@ -278,7 +305,7 @@ fn parse(xml: &str) -> Option<Document<'_>> {
 fn write_value(doc: &Document<'_>, at: usize, out: &mut String) {
     let e = &doc.elements[at];
     let text = e.text.trim();
-    if e.attributes.is_empty() && e.children.is_empty() {
+    if e.attributes.is_empty() && !e.has_children() {
         if text.is_empty() {
             out.push_str("null");
         } else {
@@ -307,21 +334,23 @@ fn write_fields(doc: &Document<'_>, at: usize, out: &mut String) {
         key("@", name, out);
         write_string(value, out);
     }
-    // Children by name, in the order each name first appears.
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for &child in &e.children {
+    // Children by name, each name where it first appears.
+    for child in doc.children(at) {
         let name = doc.elements[child].name.as_ref();
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, members)) => members.push(child),
-            None => groups.push((name, vec![child])),
+        let named = |c: &usize| doc.elements[*c].name == name;
+        if doc
+            .children(at)
+            .take_while(|&c| c != child)
+            .any(|c| named(&c))
+        {
+            continue;
         }
-    }
-    for (name, members) in groups {
         key("", name, out);
-        if let [only] = members[..] {
-            write_value(doc, only, out);
+        let mut members = doc.children(at).skip_while(|&c| c != child).filter(named);
+        if members.clone().nth(1).is_none() {
+            write_value(doc, child, out);
         } else {
-            write_group(doc, &members, out);
+            write_group(doc, &mut members, out);
         }
     }
     let text = e.text.trim();
@@ -333,9 +362,9 @@ fn write_fields(doc: &Document<'_>, at: usize, out: &mut String) {
 }
 
 /// Writes the elements of a repeated child as a JSON array.
-fn write_group(doc: &Document<'_>, members: &[usize], out: &mut String) {
+fn write_group(doc: &Document<'_>, members: impl Iterator<Item = usize>, out: &mut String) {
     out.push('[');
-    for (i, &member) in members.iter().enumerate() {
+    for (i, member) in members.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -354,24 +383,28 @@ fn write_string(text: &str, out: &mut String) {
 /// Writes `text` escaped for the inside of a JSON string: runs of plain text are copied
 /// whole (the bytes escaped are ASCII, never part of a longer character).
 fn write_escaped(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
     let mut plain = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[plain..i]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(escape);
+    while let Some(found) = bytes[plain..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        let at = plain + found;
+        out.push_str(&text[plain..at]);
+        match bytes[at] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
         }
-        plain = i + 1;
+        plain = at + 1;
     }
     out.push_str(&text[plain..]);
 }
