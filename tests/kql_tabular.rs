@@ -126,6 +126,17 @@ fn mv_expand_split_and_bags() {
 }
 
 #[test]
+fn mv_expand_of_null_is_one_row_and_of_empty_is_none() {
+    // Kusto: a null value gives one record (null), an empty array or bag gives none.
+    let c = case();
+    let count = |d: &str| flat(rows(&c, &format!("print d = {d} | mv-expand d | count")));
+    assert_eq!(count("dynamic(null)"), ["1"]);
+    assert_eq!(count("dynamic([])"), ["0"]);
+    assert_eq!(count("parse_json('{}')"), ["0"]);
+    assert_eq!(count("parse_json('[1, [2, 3], {\"a\": 1}]')"), ["3"]);
+}
+
+#[test]
 fn split_elements_by_position() {
     let c = case();
     let q = "print s = 'a:b:c' | project first = tostring(split(s, ':')[0]), \

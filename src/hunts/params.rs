@@ -26,7 +26,7 @@ fn literal_type(value: &str) -> Result<KqlType, String> {
         ExprKind::Lit(Lit::Str(_)) => Some(KqlType::String),
         ExprKind::Lit(Lit::TimeSpan(_)) => Some(KqlType::TimeSpan),
         ExprKind::Lit(Lit::DateTime(_)) => Some(KqlType::DateTime),
-        ExprKind::Dynamic(_) => Some(KqlType::Dynamic),
+        ExprKind::Dynamic(_) | ExprKind::NullDynamic => Some(KqlType::Dynamic),
         _ => None,
     };
     lit_type(&e.kind).ok_or_else(|| "expected a literal value".to_string())

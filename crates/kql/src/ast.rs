@@ -327,8 +327,10 @@ pub enum ExprKind {
     Call(String, Span, Vec<Expr>),
     /// `*` as a function argument (`arg_max(TimeGenerated, *)`).
     Star,
-    /// `dynamic([...])` or `dynamic(null)` etc.
+    /// `dynamic([...])`.
     Dynamic(Vec<Expr>),
+    /// `dynamic(null)`: a dynamic value that is null.
+    NullDynamic,
     /// Binary operator.
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// Unary minus.

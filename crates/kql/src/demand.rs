@@ -68,6 +68,7 @@ pub(super) fn visit<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
     match &e.kind {
         ExprKind::Lit(_)
         | ExprKind::Name(_)
+        | ExprKind::NullDynamic
         | ExprKind::Star
         | ExprKind::ToScalar(_)
         | ExprKind::AnyColumnHas(_) => {}

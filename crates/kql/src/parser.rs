@@ -1413,7 +1413,7 @@ impl Parser {
             Tok::Ident(w) if w == "dynamic" && matches!(self.tok_at(1), Tok::Punct("(")) => {
                 self.bump();
                 self.bump();
-                let items = if self.eat_punct("[") {
+                let kind = if self.eat_punct("[") {
                     let mut items = Vec::new();
                     if !self.is_punct("]") {
                         items.push(self.expr()?);
@@ -1422,9 +1422,9 @@ impl Parser {
                         }
                     }
                     self.expect_punct("]")?;
-                    items
+                    ExprKind::Dynamic(items)
                 } else if self.eat_word("null") {
-                    Vec::new()
+                    ExprKind::NullDynamic
                 } else {
                     return Err(Diagnostic::new(
                         self.span(),
@@ -1433,7 +1433,7 @@ impl Parser {
                 };
                 self.expect_punct(")")?;
                 Ok(Expr {
-                    kind: ExprKind::Dynamic(items),
+                    kind,
                     span: span.start..self.prev_end(),
                 })
             }

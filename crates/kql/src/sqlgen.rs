@@ -1195,6 +1195,7 @@ impl<'a> Gen<'a> {
                 }
                 err(&e.span, format!("unknown column or name `{n}`"))
             }
+            ExprKind::NullDynamic => Ok(Typed::new("CAST(NULL AS JSON)", KqlType::Dynamic)),
             ExprKind::Dynamic(items) => {
                 let mut list = Vec::new();
                 for i in items {
