@@ -11,7 +11,7 @@ use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::{map_strings, Outcome};
+use super::vectors::{json_type, map_strings, Outcome};
 
 /// The items of the JSON value `text` (see the module documentation). A text that is not
 /// well-formed JSON is one item, as it is.
@@ -181,14 +181,12 @@ impl VScalar for MvItems {
     }
 
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        let mut json = LogicalTypeHandle::from(LogicalTypeId::Varchar);
-        json.set_alias("JSON");
         vec![ScalarFunctionSignature::exact(
             vec![
                 LogicalTypeHandle::from(LogicalTypeId::Varchar),
                 LogicalTypeHandle::from(LogicalTypeId::Boolean),
             ],
-            LogicalTypeHandle::list(&json),
+            LogicalTypeHandle::list(&json_type()),
         )]
     }
 }

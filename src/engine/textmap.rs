@@ -10,7 +10,7 @@ use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 
-use super::vectors::{map_strings, Outcome};
+use super::vectors::{json_type, map_strings, Outcome};
 
 /// A function from text to text.
 pub trait TextMap {
@@ -41,10 +41,11 @@ impl<M: TextMap> VScalar for TextMapFunction<M> {
     }
 
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        let mut result = LogicalTypeHandle::from(LogicalTypeId::Varchar);
-        if M::JSON {
-            result.set_alias("JSON");
-        }
+        let result = if M::JSON {
+            json_type()
+        } else {
+            LogicalTypeHandle::from(LogicalTypeId::Varchar)
+        };
         vec![ScalarFunctionSignature::exact(
             vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)],
             result,

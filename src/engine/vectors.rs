@@ -1,9 +1,17 @@
 //! Reading argument vectors and writing result vectors for quarry's scalar functions.
 
-use duckdb::core::DataChunkHandle;
+use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::ffi::duckdb_string_t;
 use duckdb::types::DuckString;
 use duckdb::vtab::arrow::WritableVector;
+
+/// DuckDB's JSON type (text that DuckDB's JSON functions read without checking it first),
+/// for functions whose result is always JSON.
+pub(crate) fn json_type() -> LogicalTypeHandle {
+    let mut json = LogicalTypeHandle::from(LogicalTypeId::Varchar);
+    json.set_alias("JSON");
+    json
+}
 
 /// What a scalar function's `invoke` returns.
 pub(crate) type Outcome = Result<(), Box<dyn std::error::Error>>;

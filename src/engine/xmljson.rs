@@ -14,7 +14,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::textmap::{self, TextMap};
-use super::vectors::{map_strings, Outcome};
+use super::vectors::{json_type, map_strings, Outcome};
 
 /// An element read from the document: its name, attributes (a range of the document's
 /// list), child elements (a chain of indexes into the document's elements, so an element
@@ -409,7 +409,7 @@ fn write_escaped(text: &str, out: &mut String) {
     out.push_str(&text[plain..]);
 }
 
-/// `kql_parse_xml(VARCHAR) -> VARCHAR` (JSON text).
+/// `kql_parse_xml(VARCHAR) -> JSON`.
 struct ParseXml;
 
 impl TextMap for ParseXml {
@@ -454,9 +454,10 @@ impl VScalar for XmlPath {
 
     fn signatures() -> Vec<ScalarFunctionSignature> {
         let text = || LogicalTypeHandle::from(LogicalTypeId::Varchar);
-        let mut json = text();
-        json.set_alias("JSON");
-        vec![ScalarFunctionSignature::exact(vec![text(), text()], json)]
+        vec![ScalarFunctionSignature::exact(
+            vec![text(), text()],
+            json_type(),
+        )]
     }
 }
 
