@@ -330,6 +330,11 @@ impl Gen<'_> {
             let item = format!("{value} AS {}", self.id(&name));
             set_column(&mut cols, &mut sel, name, item, out_ty);
         }
+        // Over a stage or a whole table this is `* REPLACE (unnest(...) AS x)`, shorter for
+        // DuckDB to parse and bind than every column by name.
+        if !rel.ordered && !self.keeps.contains_key(&rel.from) {
+            return Ok(self.flush_extend(&sel, cols, &rel));
+        }
         // Rows are filtered before the select list, unnest included.
         let (input, filter) = self.through_stage(&rel);
         let from = self.push_cte(format!("SELECT {} FROM {input}{filter}", sel.join(", ")));

@@ -109,7 +109,7 @@ pub struct Gen<'a> {
     pub(super) filters: HashMap<String, Filter>,
     /// Each `project` that only keeps columns as they are, by its CTE name: the relation it
     /// reads and the WHERE clause it applies (see [`Gen::through_stage`]).
-    keeps: HashMap<String, (String, String)>,
+    pub(super) keeps: HashMap<String, (String, String)>,
     /// Each join stage, and each projection of one, by its CTE name (see [`Joined`]).
     pub(super) joins: HashMap<String, Joined>,
     /// The text columns of a `summarize` stage that are never null (its keys, coalesced
@@ -970,7 +970,12 @@ impl<'a> Gen<'a> {
     /// Closes an extend stage over `input`: `sel` has one item per column of `input`, then
     /// one per new column. Over a stage or a whole table it is written as
     /// `* REPLACE (...), new...`, which is shorter to bind than every column by name.
-    fn flush_extend(&mut self, sel: &[String], cols: Vec<ColumnDef>, input: &Rel) -> Rel {
+    pub(super) fn flush_extend(
+        &mut self,
+        sel: &[String],
+        cols: Vec<ColumnDef>,
+        input: &Rel,
+    ) -> Rel {
         let (input, filter) = self.through_filter(input);
         let input = &input;
         let ids: Vec<String> = input.cols.iter().map(|c| self.id(&c.name)).collect();
