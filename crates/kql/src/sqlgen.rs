@@ -455,8 +455,12 @@ impl<'a> Gen<'a> {
         let select = self.select(rel);
         let used = used_ctes(&self.ctes, &select);
         if !used.is_empty() {
+            let written: Vec<String> = used
+                .iter()
+                .map(|cte| materialised_if_shared(cte, &used, &select))
+                .collect();
             sql.push_str("WITH ");
-            sql.push_str(&used.join(",\n"));
+            sql.push_str(&written.join(",\n"));
             sql.push('\n');
         }
         sql.push_str(&select);
@@ -1820,6 +1824,28 @@ fn string_op(s: StrOp, l: &Typed, r: &Typed) -> String {
     }
 }
 
+/// `cte` as written, except that a `MATERIALIZED` stage (`materialize()`) which only one
+/// place of the query reads becomes a plain one: keeping a result read once only costs
+/// DuckDB a copy.
+fn materialised_if_shared(cte: &str, ctes: &[&str], select: &str) -> String {
+    let Some(end) = cte.find(" AS MATERIALIZED (") else {
+        return cte.to_string();
+    };
+    let name = &cte[..end];
+    // Each stage's text after its own name, and the final SELECT.
+    let reads: usize = ctes
+        .iter()
+        .map(|c| c.find(" AS ").map_or("", |at| &c[at..]))
+        .chain([select])
+        .map(|text| text.matches(name).count())
+        .sum();
+    if reads > 1 {
+        cte.to_string()
+    } else {
+        cte.replacen(" AS MATERIALIZED (", " AS (", 1)
+    }
+}
+
 /// The stages `reader` (a final SELECT, or a stage's quoted name) reads, directly or through
 /// other stages, in their order. Every stage is written as `"sN" AS (…)` and read as `"sN"`,
 /// so a stage is kept when the reader or a kept stage's text names it. Stages no one reads (the source of a `where` that was merged into
@@ -1851,6 +1877,22 @@ pub fn used_ctes<'a>(ctes: &'a [String], reader: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_materialised_stage_read_once_is_written_plain() {
+        let ctes = [
+            r#""s0" AS MATERIALIZED (SELECT 1 AS x)"#,
+            r#""s1" AS (SELECT * FROM "s0")"#,
+        ];
+        let once = r#"SELECT * FROM "s1""#;
+        let twice = r#"SELECT * FROM "s1", "s0""#;
+        assert_eq!(
+            materialised_if_shared(ctes[0], &ctes, once),
+            r#""s0" AS (SELECT 1 AS x)"#
+        );
+        assert_eq!(materialised_if_shared(ctes[0], &ctes, twice), ctes[0]);
+        assert_eq!(materialised_if_shared(ctes[1], &ctes, once), ctes[1]);
+    }
 
     #[test]
     fn glob_matches_wildcards() {
