@@ -206,6 +206,29 @@ fn parse_xml_bag_unpack_and_pivot_rebuild_event_data() {
 }
 
 #[test]
+fn a_catalog_keeps_its_probes_answers_until_it_is_built_again() {
+    let c = case();
+    let columns = |catalog: &quarry::kql::Catalog| -> Vec<String> {
+        compile("R | evaluate pivot(W)", catalog)
+            .unwrap()
+            .columns
+            .into_iter()
+            .map(|col| col.name)
+            .collect()
+    };
+    let before = c.catalog().unwrap();
+    let first = columns(&before);
+    assert!(first.contains(&"z".to_string()), "{first:?}");
+    c.conn()
+        .execute_batch("INSERT INTO R VALUES ('2025-01-01 11:00:00', 'd', 'q')")
+        .unwrap();
+    // The data changed under a catalog built before: it answers as it did.
+    assert_eq!(columns(&before), first);
+    // The workbench builds the catalog again after every change to the data.
+    assert!(columns(&c.catalog().unwrap()).contains(&"q".to_string()));
+}
+
+#[test]
 fn has_terms_with_punctuation_match_inside_host_names() {
     let c = case();
     let q = "print u = 'settings-win.data.microsoft.com' \

@@ -1,6 +1,7 @@
 //! Reads the case's schema into the catalog the KQL compiler works from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use chrono::{Duration, Utc};
 
@@ -80,26 +81,44 @@ pub fn build(case: &Case) -> Result<Catalog> {
             case.window().to.unwrap_or(now),
         ),
         externaldata_dir: case.externaldata_dir(),
-        probe: Some(std::sync::Arc::new(ConnProbe(std::sync::Mutex::new(
-            case.query_conn()?,
-        )))),
+        probe: Some(std::sync::Arc::new(ConnProbe {
+            conn: Mutex::new(case.query_conn()?),
+            answers: Mutex::new(HashMap::new()),
+        })),
     })
 }
 
-/// Runs the compiler's probe queries on a clone of the case connection.
-struct ConnProbe(std::sync::Mutex<duckdb::Connection>);
+/// Runs the compiler's probe queries on a clone of the case connection, and keeps each
+/// query's answer: a catalog is built again whenever the case's data changes, while a hunt is
+/// compiled again at every run (hunt 09's probes read the XML of every Sysmon event).
+struct ConnProbe {
+    conn: Mutex<duckdb::Connection>,
+    answers: Mutex<HashMap<String, Vec<String>>>,
+}
+
+/// The error of a lock another thread panicked while holding.
+fn poisoned<T>(_: T) -> String {
+    "the probe connection is poisoned".to_string()
+}
 
 impl crate::kql::Probe for ConnProbe {
     fn run(&self, sql: &str) -> std::result::Result<Vec<String>, String> {
-        let conn = self
-            .0
-            .lock()
-            .map_err(|_| "the probe connection is poisoned".to_string())?;
-        super::planned::read_once(&conn, sql, |rows| {
+        if let Some(known) = self.answers.lock().map_err(poisoned)?.get(sql) {
+            return Ok(known.clone());
+        }
+        let conn = self.conn.lock().map_err(poisoned)?;
+        let values = super::planned::read_once(&conn, sql, |rows| {
             let mut stmt = conn.prepare(rows)?;
             let values = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
-            values.filter_map(|v| v.transpose()).collect()
+            values
+                .filter_map(|v| v.transpose())
+                .collect::<duckdb::Result<Vec<String>>>()
         })
-        .map_err(|e: duckdb::Error| e.to_string())
+        .map_err(|e: duckdb::Error| e.to_string())?;
+        self.answers
+            .lock()
+            .map_err(poisoned)?
+            .insert(sql.to_string(), values.clone());
+        Ok(values)
     }
 }

@@ -279,6 +279,9 @@ fn serve(
                         [&text],
                     );
                     replies.send(console(&case, &catalog, &text))?;
+                    // Console SQL may change the case: the catalog (and its probes' answers)
+                    // is read again.
+                    catalog = case.catalog()?;
                 }
                 Request::Pivot(entity) => {
                     let reply = match pivot_with_hunts(&case, &catalog, &lib, &kept, &entity) {

@@ -567,10 +567,13 @@ impl Gen<'_> {
                 format!("{what} reads its columns from the data: open a case"),
             );
         };
+        // Only the stages the probe reads: fewer to bind, and the same text (so the same kept
+        // answer) whatever the query holds beside them.
         let mut sql = String::new();
-        if !self.ctes.is_empty() {
+        let used = super::sqlgen::used_ctes(&self.ctes, &select);
+        if !used.is_empty() {
             sql.push_str("WITH ");
-            sql.push_str(&self.ctes.join(",\n"));
+            sql.push_str(&used.join(",\n"));
             sql.push('\n');
         }
         sql.push_str(&select);
