@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::rc::Rc;
 
 use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
@@ -144,10 +145,11 @@ pub fn xml_path_to_json(xml: &str, path: &[Step]) -> Option<String> {
         node = match (node, step) {
             (Node::Element(at), Step::Key(key)) => member(&doc, at, key)?,
             (Node::Group(members), Step::Index(i)) => {
-                let from_end = usize::try_from(i.checked_neg()?).ok();
-                let at = match from_end {
-                    Some(back) if *i < 0 => members.len().checked_sub(back)?,
-                    _ => usize::try_from(*i).ok()?,
+                let n = usize::try_from(i.unsigned_abs()).ok()?;
+                let at = if *i < 0 {
+                    members.len().checked_sub(n)?
+                } else {
+                    n
                 };
                 Node::Element(*members.get(at)?)
             }
@@ -430,12 +432,12 @@ impl VScalar for XmlPath {
     type State = ();
 
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Outcome {
-        // The path is a constant of the query: read once per distinct text.
-        let mut last: Option<(String, Option<Vec<Step>>)> = None;
+        // The path is a constant of the query: read once per distinct text, and shared.
+        let mut last: Option<(String, Option<Rc<[Step]>>)> = None;
         let paths = map_strings(input, 1, |_, text| {
             let text = text?;
             if last.as_ref().is_none_or(|(t, _)| t != text) {
-                last = Some((text.to_string(), path_steps(text)));
+                last = Some((text.to_string(), path_steps(text).map(Rc::from)));
             }
             last.as_ref().and_then(|(_, steps)| steps.clone())
         });
